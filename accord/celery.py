@@ -1,0 +1,16 @@
+"""Accord's Celery application.
+
+With REDIS_URL set, Redis is the broker. Without it, kombu's filesystem transport under
+var/celery stands in, so `make run` needs nothing installed: its worker (with the beat
+scheduler embedded) consumes the same folder the web process writes to.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.settings")
+
+app = Celery("accord", task_cls="celery.contrib.django.task:DjangoTask")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

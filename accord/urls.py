@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from signatories.urls import organisation_urlpatterns
+from tenancy import views as tenancy_views
+
+from . import views
+
+# Every page of a partnership lives under /p/<slug>/, where tenancy's middleware admits it.
+partnership_pages = [
+    path("partners/", include("signatories.urls")),
+]
+
+urlpatterns = [
+    path("", tenancy_views.home, name="home"),
+    path("healthz", views.health, name="health"),
+    path("accounts/", include("allauth.urls")),
+    path("account/", include("accounts.urls")),
+    path("organisations/", include(organisation_urlpatterns)),
+    path("", include("tenancy.urls")),
+    path("p/<slug:partnership_slug>/", include(partnership_pages)),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django_scopes import scopes_disabled
+
+from tenancy.models import Membership
+from tenancy.permissions import requires
+from tenancy.roles import Perm
+
+from . import imports, services
+from .forms import AddExistingForm, ImportForm, OrganisationForm, OrganisationSearchForm, StatusForm
+from .models import Organisation, Partner, PartnerStatus
+
+IMPORT_SESSION_KEY = "partner-import"
+
+
+@requires(Perm.VIEW)
+def partners(request):
+    status = request.GET.get("status", "")
+    rows = Partner.objects.select_related("organisation")
+    if status in PartnerStatus.values:
+        rows = rows.filter(status=status)
+    counts = dict(Partner.objects.values_list("status").annotate(n=Count("id")))
+    return render(request, "signatories/partners.html", {
+        "partners": rows,
+        "status": status,
+        "statuses": [(s.value, s.label, counts.get(s.value, 0)) for s in PartnerStatus],
+        "total": sum(counts.values()),
+    })
+
+
+@requires(Perm.VIEW)
+def partner(request, partner_id: int):
+    record = get_object_or_404(Partner.objects.select_related("organisation"), pk=partner_id)
+    people = Membership.objects.filter(organisation=record.organisation).select_related("user")
+    return render(request, "signatories/partner.html", {
+        "partner": record, "people": people,
+        "can_edit_organisation": _acts_for(request.user, record.organisation),
+    })
+
+
+@requires(Perm.MANAGE_PARTNERS)
+def add_partner(request):
+    search = OrganisationSearchForm(request.GET or None)
+    results = None
+    query = ""
+    if search.is_valid() and search.cleaned_data["q"]:
+        query = search.cleaned_data["q"]
+        results = services.search_organisations(query)
+        already = set(Partner.objects.values_list("organisation_id", flat=True))
+        for org in results:
+            org.is_partner = org.pk in already
+    error = None
+    if request.method == "POST":
+        form = AddExistingForm(request.POST)
+        if form.is_valid():
+            try:
+                services.add_partner(request.partnership, form.cleaned_data["organisation"])
+            except ValidationError as exc:
+                error = exc.messages[0]
+            else:
+                messages.success(request, f"{form.cleaned_data['organisation']} is now a partner.")
+                return redirect("signatories:partners", partnership_slug=request.partnership.slug)
+        else:
+            error = form.errors["organisation"][0]
+    template = "signatories/_search_results.html" if request.htmx else "signatories/add.html"
+    return render(request, template, {"search": search, "results": results, "query": query,
+                                      "error": error})
+
+
+@requires(Perm.MANAGE_PARTNERS)
+def add_new_organisation(request):
+    form = OrganisationForm(request.POST or None, initial={"name": request.GET.get("name", "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            organisation = services.create_organisation(**form.cleaned_data)
+            services.add_partner(request.partnership, organisation)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{organisation} has been added as a partner.")
+            return redirect("signatories:partners", partnership_slug=request.partnership.slug)
+    return render(request, "signatories/add_new.html", {"form": form})
+
+
+@requires(Perm.MANAGE_PARTNERS)
+def import_partners(request):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > imports.MAX_BYTES:
+                raise ValidationError("The file is larger than 5 MB. Split it into smaller files.")
+            text = imports.decode(upload.read())
+            preview = imports.read(text)
+        except ValidationError as exc:
+            form.add_error("file", exc)
+        else:
+            if preview.is_valid:
+                request.session[IMPORT_SESSION_KEY] = {
+                    "partnership": request.partnership.pk, "text": text,
+                }
+    return render(request, "signatories/import.html", {"form": form, "preview": preview})
+
+
+@requires(Perm.MANAGE_PARTNERS)
+def confirm_import(request):
+    stored = request.session.get(IMPORT_SESSION_KEY) or {}
+    if request.method != "POST" or stored.get("partnership") != request.partnership.pk:
+        messages.error(request, "Upload the file again: the import was not confirmed in time.")
+        return redirect("signatories:import", partnership_slug=request.partnership.slug)
+    try:
+        preview = imports.read(stored["text"])
+        created = imports.save(request.partnership, preview)
+    except ValidationError:
+        # Something changed since the preview (a partner added meanwhile): show it again.
+        form = ImportForm()
+        preview = imports.read(stored["text"])
+        return render(request, "signatories/import.html", {"form": form, "preview": preview})
+    del request.session[IMPORT_SESSION_KEY]
+    messages.success(request, f"{len(created)} partners have been imported.")
+    return redirect("signatories:partners", partnership_slug=request.partnership.slug)
+
+
+@requires(Perm.MANAGE_PARTNERS)
+def partner_status(request, partner_id: int):
+    record = get_object_or_404(Partner.objects.select_related("organisation"), pk=partner_id)
+    allowed = sorted(services.TRANSITIONS[record.status])
+    form = StatusForm(request.POST or None, allowed=allowed)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_partner_status(record, form.cleaned_data["status"],
+                                           reason=form.cleaned_data["reason"],
+                                           notice_given_on=form.cleaned_data["notice_given_on"])
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.error_dict.items():
+                    form.add_error(field, errors)
+            else:
+                form.add_error(None, exc)
+        else:
+            messages.success(request, f"{record.organisation}'s status has been changed.")
+            return redirect("signatories:partner", partnership_slug=request.partnership.slug,
+                            partner_id=record.pk)
+    return render(request, "signatories/partner_status.html", {"partner": record, "form": form})
+
+
+# Organisation records are global: their own people keep them up to date.
+
+def _acts_for(user, organisation: Organisation) -> bool:
+    with scopes_disabled():
+        return Membership.objects.filter(user=user, organisation=organisation).exists()
+
+
+def _visible_to(user, organisation: Organisation) -> bool:
+    """People who act for it, and members of a partnership it belongs to."""
+    with scopes_disabled():
+        partnerships = Membership.objects.filter(user=user).values("partnership")
+        return _acts_for(user, organisation) or Partner.objects.filter(
+            organisation=organisation, partnership__in=partnerships
+        ).exists()
+
+
+@login_required
+def my_organisations(request):
+    with scopes_disabled():
+        organisations = Organisation.objects.filter(
+            Q(memberships__user=request.user)
+        ).distinct()
+        organisations = list(organisations)
+    return render(request, "signatories/my_organisations.html",
+                  {"organisations": organisations})
+
+
+@login_required
+def organisation(request, organisation_id: int):
+    record = get_object_or_404(Organisation, pk=organisation_id)
+    if not _visible_to(request.user, record):
+        raise Http404("No such organisation.")
+    return render(request, "signatories/organisation.html", {
+        "organisation": record, "can_edit": _acts_for(request.user, record),
+    })
+
+
+@login_required
+def edit_organisation(request, organisation_id: int):
+    record = get_object_or_404(Organisation, pk=organisation_id)
+    if not _acts_for(request.user, record):
+        raise Http404("No such organisation.")
+    form = OrganisationForm(request.POST or None, instance=Organisation.objects.get(pk=record.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_organisation(record, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{record.name}'s record has been saved.")
+            return redirect("organisations:detail", organisation_id=record.pk)
+    return render(request, "signatories/edit_organisation.html",
+                  {"organisation": record, "form": form})

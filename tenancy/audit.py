@@ -1,0 +1,86 @@
+"""The audit trail: `log_action()` writes one entry in the caller's transaction."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from accord.context import current_actor
+
+from .models import AuditEntry, Partnership
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    return value
+
+
+def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """The object's concrete field values as JSON-ready data, keyed by field name."""
+    result: dict[str, Any] = {}
+    for field in obj._meta.concrete_fields:
+        if field.primary_key or (fields is not None and field.name not in fields):
+            continue
+        if field.is_relation:
+            related = getattr(obj, field.name)
+            result[field.name] = str(related) if related is not None else None
+        else:
+            result[field.name] = _plain(getattr(obj, field.attname))
+    return result
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [before, after]} for each field whose value changed."""
+    keys = list(dict.fromkeys([*before, *after]))
+    return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+
+
+def log_action(
+    partnership: Partnership,
+    action: str,
+    summary: str,
+    obj: models.Model | None = None,
+    changes: dict[str, list[Any]] | None = None,
+) -> AuditEntry:
+    """Record what happened, by whom and for which organisation, in the current transaction.
+
+    `changes` maps each field to [before, after]; for a creation `before` is None.
+    """
+    actor = current_actor()
+    user = actor.user if getattr(actor.user, "is_authenticated", False) else None
+    organisation = actor.organisation
+    entry = AuditEntry(
+        partnership=partnership,
+        actor=user,
+        actor_name=(f"{user.full_name} <{user.email}>" if user else "Accord (automatic)"),
+        organisation=organisation,
+        organisation_name=str(organisation) if organisation else "",
+        action=action,
+        summary=summary[:500],
+        changes={k: [_plain(v) for v in pair] for k, pair in (changes or {}).items()},
+        request_id=actor.request_id,
+    )
+    if obj is not None:
+        entry.content_type = ContentType.objects.get_for_model(obj, for_concrete_model=False)
+        entry.object_id = str(obj.pk)
+        entry.object_repr = str(obj)[:300]
+    entry.save()
+    return entry
+
+
+def created(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str, list[Any]]:
+    """The `changes` of a creation: every field from None to its value."""
+    return {k: [None, v] for k, v in snapshot(obj, fields).items() if v not in (None, "", False)}
