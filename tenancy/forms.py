@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+
 from .models import Partnership
 from .roles import ROLE_HINTS, Role
 

@@ -1,0 +1,231 @@
+"""`manage.py seed_demo`: demo partnerships, organisations and people, safe to run again.
+
+Everything goes through the services (or, for memberships, the same audit entry the services
+write), with the partnership's founding administrator as the actor, so the audit log reads as
+if those people had done it. Existing records (matched by slug, e-mail or organisation name)
+are left as they are; only what is missing is added.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.urls import reverse
+from django_scopes import scope
+
+from accord.context import acting
+from signatories import demo_data
+from signatories.demo_data import MembershipSpec, OrganisationSpec, PartnershipSpec, PersonSpec
+from signatories.models import Organisation, Partner
+from signatories.services import add_partner, create_organisation
+from tenancy.audit import log_action
+from tenancy.models import Membership, Partnership
+from tenancy.roles import Role
+from tenancy.services import create_partnership
+
+User = get_user_model()
+
+DEFAULT_PASSWORD = "accord-demo-2026"  # noqa: S105 - the published demo password
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo partnerships (Bedfordshire, Leicestershire, the Wider Eastern "
+        "Information Stakeholder Forum and Leeds), their organisations and invented people "
+        "for every role. Running it again adds only what is missing."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--password",
+            help="Password for every demo person (default: $DEMO_PASSWORD, else "
+            f"{DEFAULT_PASSWORD}). Existing demo people are given it if theirs differs.",
+        )
+        parser.add_argument(
+            "--quiet", action="store_true", help="Print nothing unless something goes wrong."
+        )
+
+    def handle(
+        self, *args: Any, password: str | None = None, quiet: bool = False, **options: Any
+    ) -> None:
+        password = password or os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
+        problems = demo_data.problems()
+        if problems:
+            raise CommandError("The demo data is inconsistent:\n" + "\n".join(problems))
+        seeder = DemoSeeder(password)
+        with transaction.atomic():
+            seeder.run()
+        if not quiet:
+            self.stdout.write(seeder.report())
+            self.stdout.write(sign_in_table(password))
+
+
+class DemoSeeder:
+    """Adds whatever part of the demo data is missing and counts what it added."""
+
+    def __init__(self, password: str) -> None:
+        self.password = password
+        self.added: Counter[str] = Counter()
+        self.organisations: dict[str, Organisation] = {}
+        self.users: dict[str, Any] = {}
+
+    def run(self) -> None:
+        for spec in demo_data.ORGANISATIONS:
+            self.organisations[spec.name] = self.organisation(spec)
+        for person in demo_data.PEOPLE:
+            self.users[person.email] = self.user(person)
+        for spec in demo_data.PARTNERSHIPS:
+            self.partnership(spec)
+
+    def organisation(self, spec: OrganisationSpec) -> Organisation:
+        existing = Organisation.objects.filter(name__iexact=spec.name).first()
+        if existing is None and spec.ico_reference:
+            existing = Organisation.objects.filter(ico_reference=spec.ico_reference).first()
+        if existing is not None:
+            return existing
+        self.added["organisations"] += 1
+        return create_organisation(
+            name=spec.name, sector=spec.sector, ico_reference=spec.ico_reference
+        )
+
+    def user(self, person: PersonSpec) -> Any:
+        user = User.objects.filter(email__iexact=person.email).first()
+        if user is None:
+            self.added["people"] += 1
+            return User.objects.create_user(
+                email=person.email,
+                password=self.password,
+                full_name=person.full_name,
+                job_title=person.job_title,
+            )
+        if not user.check_password(self.password):
+            user.set_password(self.password)
+            user.save(update_fields=["password"])
+            self.added["passwords reset"] += 1
+        return user
+
+    def partnership(self, spec: PartnershipSpec) -> Partnership:
+        members = [
+            (self.users[person.email], membership)
+            for person in demo_data.PEOPLE
+            for membership in person.memberships
+            if membership.partnership == spec.slug
+        ]
+        founder = self.users[spec.founder]
+        founding = next(m for user, m in members if user == founder)
+        founder_organisation = self.organisations[founding.organisation]
+        with acting(user=founder, organisation=founder_organisation):
+            partnership = Partnership.objects.filter(slug=spec.slug).first()
+            if partnership is None:
+                # Makes the founder its first administrator and their organisation a partner.
+                partnership = create_partnership(
+                    name=spec.name,
+                    slug=spec.slug,
+                    description=spec.description,
+                    founder=founder,
+                    organisation=founder_organisation,
+                )
+                self.added["partnerships"] += 1
+                self.added["memberships"] += 1
+                self.added["partners"] += 1
+            with scope(partnership=partnership):
+                for partner in spec.partners:
+                    organisation = self.organisations[partner.organisation]
+                    if not Partner.objects.filter(organisation=organisation).exists():
+                        add_partner(partnership, organisation, status=partner.status)
+                        self.added["partners"] += 1
+                for user, membership in members:
+                    if not Membership.objects.filter(user=user).exists():
+                        self.add_member(partnership, user, membership)
+        return partnership
+
+    def add_member(self, partnership: Partnership, user: Any, spec: MembershipSpec) -> Membership:
+        """A membership as an administrator would grant it, with the same audit entry."""
+        organisation = self.organisations[spec.organisation]
+        membership = Membership(partnership=partnership, user=user, organisation=organisation)
+        membership.set_roles(spec.roles)
+        membership.save()
+        labels = membership.role_labels
+        log_action(
+            partnership,
+            "membership.created",
+            f"Added {user} as {', '.join(labels)}",
+            membership,
+            {"roles": [None, labels], "organisation": [None, str(organisation)]},
+        )
+        self.added["memberships"] += 1
+        return membership
+
+    def report(self) -> str:
+        if not self.added:
+            return "Demo data already in place: nothing added."
+        order = ["partnerships", "organisations", "partners", "people", "memberships"]
+        parts = [f"{self.added[key]} {key}" for key in order if self.added[key]]
+        text = "Added " + ", ".join(parts) + "."
+        if self.added["passwords reset"]:
+            text += f" Reset the password of {self.added['passwords reset']} demo people."
+        return text
+
+
+def demo_emails() -> list[str]:
+    return [person.email for person in demo_data.PEOPLE]
+
+
+def sign_in_table(password: str) -> str:
+    """Who to sign in as, grouped by partnership, read from the database as it now stands."""
+    emails = demo_emails()
+    lines = [
+        "",
+        f"Demo sign-ins at {settings.SITE_URL}{reverse('account_login')}",
+        f"Password for every demo person: {password}",
+    ]
+    in_several: dict[str, list[str]] = {}
+    for partnership in Partnership.objects.filter(
+        slug__in=[spec.slug for spec in demo_data.PARTNERSHIPS]
+    ).order_by("name"):
+        with scope(partnership=partnership):
+            memberships = list(
+                Membership.objects.filter(user__email__in=emails).select_related(
+                    "user", "organisation"
+                )
+            )
+            partners = Partner.objects.values_list("status", flat=True)
+            statuses = Counter(partners)
+        memberships.sort(key=lambda m: (_first_role(m), emails.index(m.user.email)))
+        path = reverse("tenancy:dashboard", kwargs={"partnership_slug": partnership.slug})
+        partner_counts = ", ".join(
+            f"{count} {status}" for status, count in sorted(statuses.items())
+        )
+        lines += ["", f"{partnership.name}  ({path}; partners: {partner_counts})"]
+        lines += _rows(
+            (m.user.email, ", ".join(m.role_labels), str(m.organisation)) for m in memberships
+        )
+        for m in memberships:
+            in_several.setdefault(m.user.email, []).append(partnership.name)
+    for email, names in in_several.items():
+        if len(names) > 1:
+            lines += ["", f"{email} belongs to {' and '.join(names)}: try switching between them."]
+    return "\n".join(lines) + "\n"
+
+
+def _first_role(membership: Membership) -> int:
+    roles = list(Role)
+    return min((roles.index(role) for role in membership.roles), default=len(roles))
+
+
+def _rows(rows: Iterable[tuple[str, str, str]]) -> list[str]:
+    rows = list(rows)
+    if not rows:
+        return ["  (no demo people)"]
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    return [
+        f"  {email:<{widths[0]}}  {roles:<{widths[1]}}  {organisation}"
+        for email, roles, organisation in rows
+    ]

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from accord.celery import app as celery_app
+from tenancy.roles import Role
+
+from .factories import PartnershipFactory, make_member
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    """Tasks run inline in most tests; tests that need a real worker start one."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Static files straight from static/ (production serves the collected, hashed copies).
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_AUTOREFRESH = True
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture
+def outbox():
+    return mail.outbox
+
+
+@pytest.fixture
+def alpha(db):
+    """Partnership A, with people in every role."""
+    return PartnershipFactory(name="Alpha Partnership", slug="alpha")
+
+
+@pytest.fixture
+def beta(db):
+    """Partnership B: nobody in A should ever see a trace of it."""
+    return PartnershipFactory(name="Beta Partnership", slug="beta")
+
+
+@pytest.fixture
+def alice(alpha):
+    """Administrator of Alpha."""
+    return make_member(alpha, Role.ADMINISTRATOR).user
+
+
+@pytest.fixture
+def bob(alpha):
+    """Viewer in Alpha."""
+    return make_member(alpha, Role.VIEWER).user
+
+
+@pytest.fixture
+def charlie(beta):
+    """Administrator of Beta only."""
+    return make_member(beta, Role.ADMINISTRATOR).user
