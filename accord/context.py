@@ -16,7 +16,7 @@ class Actor:
     request_id: str = ""
 
 
-_actor: ContextVar[Actor] = ContextVar("accord_actor", default=Actor())
+_actor: ContextVar[Actor] = ContextVar("accord_actor", default=Actor())  # noqa: B039 (frozen)
 
 
 def current_actor() -> Actor:
@@ -25,7 +25,7 @@ def current_actor() -> Actor:
 
 @contextmanager
 def acting(**changes: Any):
-    """Run a block with parts of the actor replaced (the user, their organisation, the request id)."""
+    """Run a block with parts of the actor replaced (user, organisation, request id)."""
     current = _actor.get()
     token = _actor.set(Actor(**{**current.__dict__, **changes}))
     try:

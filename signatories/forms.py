@@ -39,7 +39,8 @@ class AddExistingForm(forms.Form):
 class ImportForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="Columns: name, ICO reference, DPO, e-mail, sector. One row a partner; up to 5 MB.",
+        help_text="Columns: name, ICO reference, DPO, e-mail, sector. "
+        "One row a partner; up to 5 MB.",
         error_messages={"required": "Choose a CSV file to upload.",
                         "empty": "The chosen file is empty."},
     )

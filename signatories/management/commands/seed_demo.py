@@ -28,7 +28,7 @@ from signatories.services import add_partner, create_organisation
 from tenancy.audit import log_action
 from tenancy.models import Membership, Partnership
 from tenancy.roles import Role
-from tenancy.services import create_partnership
+from tenancy.services import change_membership, create_partnership
 
 User = get_user_model()
 
@@ -133,6 +133,12 @@ class DemoSeeder:
                     organisation=founder_organisation,
                 )
                 self.added["partnerships"] += 1
+                if set(founding.roles) != {Role.ADMINISTRATOR}:
+                    with scope(partnership=partnership):
+                        membership = Membership.objects.get(user=founder)
+                        change_membership(
+                            membership, roles=founding.roles, organisation=founder_organisation
+                        )
                 self.added["memberships"] += 1
                 self.added["partners"] += 1
             with scope(partnership=partnership):
@@ -164,13 +170,12 @@ class DemoSeeder:
         return membership
 
     def report(self) -> str:
-        if not self.added:
-            return "Demo data already in place: nothing added."
         order = ["partnerships", "organisations", "partners", "people", "memberships"]
         parts = [f"{self.added[key]} {key}" for key in order if self.added[key]]
-        text = "Added " + ", ".join(parts) + "."
-        if self.added["passwords reset"]:
-            text += f" Reset the password of {self.added['passwords reset']} demo people."
+        text = "Added " + ", ".join(parts) + "." if parts else "Demo data already in place."
+        reset = self.added["passwords reset"]
+        if reset:
+            text += f" Set the demo password for {reset} existing demo people."
         return text
 
 
