@@ -64,3 +64,26 @@ def make_member(partnership: Partnership, *roles: Role | str, user: User | None 
         membership.set_roles(roles or [Role.VIEWER])
         membership.save()
     return membership
+
+
+def make_invitation(partnership: Partnership, *roles: Role | str, email: str | None = None,
+                    organisation: Organisation | None = None, invited_by: User | None = None,
+                    **fields):
+    """A pending invitation made directly (no e-mail). Returns (invitation, token)."""
+    from tenancy.models import Invitation
+
+    if organisation is None:
+        organisation = make_partner(partnership).organisation
+    invitation = Invitation(
+        partnership=partnership,
+        email=email or UserFactory.build().email,
+        organisation=organisation,
+        invited_by=invited_by or UserFactory(),
+    )
+    invitation.set_roles(roles or [Role.VIEWER])
+    token = invitation.issue_token()
+    for key, value in fields.items():
+        setattr(invitation, key, value)
+    with scope(partnership=partnership):
+        invitation.save()
+    return invitation, token
