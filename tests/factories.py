@@ -87,3 +87,24 @@ def make_invitation(partnership: Partnership, *roles: Role | str, email: str | N
     with scope(partnership=partnership):
         invitation.save()
     return invitation, token
+
+
+def activate_totp(user: User) -> str:
+    """Give the user an authenticator app; returns its secret."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def totp_code(secret: str) -> str:
+    """The code the person's authenticator app shows now."""
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+
+    counter = next(iter(yield_hotp_counters_from_time()))
+    return format_hotp_value(hotp_value(secret, counter))
