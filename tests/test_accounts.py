@@ -85,7 +85,7 @@ def test_password_reset_by_email(client, outbox):
     message = outbox[0]
     assert message.to == ["frank@example.org"]
     assert message.subject == "[Accord] Reset your password"
-    html = dict((mime, body) for body, mime in message.alternatives)["text/html"]
+    html = {mime: body for body, mime in message.alternatives}["text/html"]
     assert "Choose a new password" in html
     link = re.search(r"https?://\S+/accounts/password/reset/key/\S+", message.body).group(0)
     path = link.split("://", 1)[1].split("/", 1)[1]
