@@ -65,7 +65,7 @@ def log_action(
     entry = AuditEntry(
         partnership=partnership,
         actor=user,
-        actor_name=(f"{user.full_name} <{user.email}>" if user else "Accord (automatic)"),
+        actor_name=(f"{user.full_name} <{user.email}>" if user else "Accord (automatic)")[:300],
         organisation=organisation,
         organisation_name=str(organisation) if organisation else "",
         action=action,

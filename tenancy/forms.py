@@ -65,6 +65,7 @@ class PartnershipSettingsForm(forms.ModelForm):
 class InviteForm(forms.Form):
     email = forms.EmailField(
         label="E-mail address",
+        max_length=254,  # what Invitation.email and User.email store
         error_messages={"required": "Enter the person's e-mail address.",
                         "invalid": "Enter an e-mail address like name@example.gov.uk."},
     )

@@ -214,8 +214,11 @@ def change_membership(membership: Membership, *, roles: Iterable[str], organisat
 
 
 def _keep_an_administrator(membership: Membership) -> None:
-    others = Membership.objects.filter(is_administrator=True).exclude(pk=membership.pk)
-    if not others.exists():
+    # Lock every administrator's row, so two people demoting each other at once cannot both
+    # succeed and leave the partnership without one.
+    admins = list(Membership.objects.select_for_update().filter(is_administrator=True)
+                  .values_list("pk", flat=True))
+    if not [pk for pk in admins if pk != membership.pk]:
         raise ValidationError(
             {"roles": "A partnership needs at least one administrator. Make someone else an "
                       "administrator first."}

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -57,19 +59,24 @@ def create(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            organisation = data["organisation"] or directory.create_organisation(
-                data["new_organisation"].strip()
-            )
-            partnership = services.create_partnership(
-                name=data["name"], slug=data["slug"], description=data["description"],
-                founder=request.user, organisation=organisation,
-            )
+            with transaction.atomic():
+                partnership = _create_with_organisation(request.user, data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             messages.success(request, f"{partnership.name} has been created.")
             return redirect("tenancy:dashboard", partnership_slug=partnership.slug)
     return render(request, "tenancy/create.html", {"form": form})
+
+
+def _create_with_organisation(user, data) -> Partnership:
+    organisation = data["organisation"] or directory.create_organisation(
+        data["new_organisation"].strip()
+    )
+    return services.create_partnership(
+        name=data["name"], slug=data["slug"], description=data["description"],
+        founder=user, organisation=organisation,
+    )
 
 
 @requires(Perm.VIEW)
@@ -118,7 +125,8 @@ def invite(request):
         else:
             messages.success(request, f"An invitation has been sent to {invitation.email}.")
             return redirect("tenancy:people", partnership_slug=partnership.slug)
-    return render(request, "tenancy/invite.html", {"form": form})
+    return render(request, "tenancy/invite.html",
+                  {"form": form, "valid_days": settings.INVITATION_VALID_DAYS})
 
 
 @requires(Perm.MANAGE_PEOPLE)
@@ -150,6 +158,8 @@ def remove_membership(request, membership_id: int):
             error = exc.messages[0]
         else:
             messages.success(request, f"{member.user} has been removed from the partnership.")
+            if member.user == request.user:  # they can no longer open the partnership
+                return redirect("tenancy:choose")
             return redirect("tenancy:people", partnership_slug=request.partnership.slug)
     return render(request, "tenancy/remove_membership.html", {"member": member, "error": error})
 
@@ -222,7 +232,7 @@ def audit_export(request):
         with scope(partnership=partnership):
             for e in entries.iterator(chunk_size=2000):
                 yield writer.writerow([
-                    e.at.astimezone(timezone.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                    e.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
                     e.actor_name, e.organisation_name, e.action, e.summary, e.object_repr,
                     "; ".join(f"{k}: {v[0]!r} -> {v[1]!r}" for k, v in e.changes.items()),
                     e.request_id,
