@@ -2,6 +2,7 @@
 
 from accord import sweeps
 from tenancy import dashboard, directory, navigation
+from tenancy.audit import describe_actions
 from tenancy.roles import Perm
 
 from .models import Partner, PartnerStatus
@@ -54,3 +55,9 @@ directory.provide(
 )
 directory.partnership_created.connect(_founder_becomes_partner,
                                       dispatch_uid="founder_becomes_partner")
+
+describe_actions({
+    "partner.created": "Partner added",
+    "partner.status_changed": "Partner's status changed",
+    "organisation.changed": "Organisation's record updated",
+})

@@ -126,9 +126,13 @@ class AuditFilterForm(forms.Form):
     date_to = forms.DateField(label="To (dd/mm/yyyy)", required=False,
                               error_messages={"invalid": "Enter a date like 31/03/2026."})
 
-    def __init__(self, *args, actions=(), **kwargs):
+    def __init__(self, *args, **kwargs):
+        from .audit import ACTIONS
+
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", "Any action")] + [(a, a) for a in actions]
+        self.fields["action"].choices = [("", "Any action")] + sorted(
+            ACTIONS.items(), key=lambda item: item[1]
+        )
 
     def clean(self):
         data = super().clean()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from django.urls import reverse
 
@@ -36,11 +37,22 @@ def items_for(request, membership) -> list[dict]:
     for item in sorted(_items, key=lambda i: i.order):
         if not membership.can(item.perm):
             continue
-        url = reverse(item.url_name, kwargs={"partnership_slug": slug})
-        own = url[len(base):]
+        own = _path_below_partnership(item.url_name)
+        url = base + own
         active = rest is not None and (
             rest == own or (own != "" and rest.startswith(own))
             or any(rest.startswith(p) for p in item.prefixes)
         )
         result.append({"label": item.label, "url": url, "active": active})
     return result
+
+
+_PLACEHOLDER = "partnership-slug-placeholder"
+
+
+@cache
+def _path_below_partnership(url_name: str) -> str:
+    """The item's path after /p/<slug>/, reversed once per process."""
+    return reverse(url_name, kwargs={"partnership_slug": _PLACEHOLDER}).split(
+        f"/p/{_PLACEHOLDER}/", 1
+    )[1]

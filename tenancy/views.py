@@ -181,10 +181,7 @@ def invitation_action(request, invitation_id: int, action: str):
 
 
 def _filtered_audit(request):
-    actions = (
-        AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
-    )
-    form = AuditFilterForm(request.GET or None, actions=list(actions))
+    form = AuditFilterForm(request.GET or None)
     entries = AuditEntry.objects.all()
     if form.is_valid():
         data = form.cleaned_data
@@ -211,8 +208,12 @@ def audit_log(request):
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "tenancy/audit_log.html",
-                  {"form": form, "page": page, "query": query.urlencode()})
+    history = reverse("tenancy:object_history", kwargs={
+        "partnership_slug": request.partnership.slug, "content_type_id": 0, "object_id": "0"})
+    return render(request, "tenancy/audit_log.html", {
+        "form": form, "page": page, "query": query.urlencode(),
+        "history_base": history.removesuffix("0/0/"),
+    })
 
 
 @requires(Perm.VIEW_AUDIT)

@@ -1,0 +1,271 @@
+"""Orchestration: a throwaway database, seed, measure, report, drop."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import platform
+import subprocess
+import sys
+import time
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import database, report
+
+LARGE = {"partners": 300, "people_per_partner": 20, "audit_entries": 50_000}
+SMALL = {"partners": 10, "people_per_partner": 1, "audit_entries": 10}
+RATIO_TARGET = 1.5
+# (key, title, app path below /p/<slug>/, bare path below /bench/<slug>/)
+PAGES = [
+    ("dashboard", "Dashboard", "", ""),
+    ("partners", "Partner list", "partners/", "partners/"),
+    ("audit", "Audit log", "audit/", "audit/"),
+]
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _load_average() -> float | None:
+    """Other work on the machine skews latency: kept with the figures to judge a run by."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(  # noqa: S603
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+            cwd=Path(__file__).resolve().parent,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _arguments(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--requests", type=int, default=30, help="timed requests a page")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed requests first")
+    parser.add_argument(
+        "--keep-db", action="store_true", help="leave the accord_bench database in place afterwards"
+    )
+    return parser.parse_args(argv)
+
+
+def _setup_django(bench_url: str) -> None:
+    # Before settings are read: the bench database, production-like DEBUG off.
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ["DEBUG"] = "0"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.settings")
+    import django
+
+    django.setup()
+    # WhiteNoise looks for collected static files, which the benchmark does not need.
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+
+
+def _settings_for_client():
+    from django.conf import settings
+    from django.test import override_settings
+
+    return override_settings(
+        ROOT_URLCONF="bench.urls",
+        DEBUG=False,
+        ALLOWED_HOSTS=["testserver"],
+        SECURE_SSL_REDIRECT=False,
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+    )
+
+
+def _measure(requester, large, small, requests: int, warmup: int) -> list[dict]:
+    from django.test import Client
+
+    from . import measure
+
+    client = Client()
+    client.force_login(requester, backend="django.contrib.auth.backends.ModelBackend")
+    rows = []
+    for key, title, app_path, bare_path in PAGES:
+        app_small = f"/p/{small.slug}/{app_path}"
+        app_large = f"/p/{large.slug}/{app_path}"
+        bare_large = f"/bench/{large.slug}/{bare_path}"
+        q_small = measure.capture(client, app_small)
+        q_large = measure.capture(client, app_large)
+        q_bare = measure.capture(client, bare_large)
+        timings = measure.latencies(
+            client,
+            {"app_small": app_small, "app_large": app_large, "bare_large": bare_large},
+            requests,
+            warmup,
+        )
+        ratio = timings["app_large"].median / timings["bare_large"].median
+        same = q_small.count == q_large.count
+        row = {
+            "page": title,
+            "key": key,
+            "url_large": app_large,
+            "bare_url_large": bare_large,
+            "queries_small": q_small.count,
+            "queries_large": q_large.count,
+            "queries_verdict": "OK" if same else "DIFFERENT",
+            "queries_bare": q_bare.count,
+            "app_ms_small": timings["app_small"].median,
+            "app_ms_large": timings["app_large"].median,
+            "bare_ms_large": timings["bare_large"].median,
+            "app_p90_ms_large": timings["app_large"].p90,
+            "bare_p90_ms_large": timings["bare_large"].p90,
+            "ratio": ratio,
+            "ratio_verdict": "OK" if ratio <= RATIO_TARGET else "SLOW",
+            # Fastest of each: less swayed by other work on the machine than the median.
+            "app_min_ms_large": timings["app_large"].minimum,
+            "bare_min_ms_large": timings["bare_large"].minimum,
+            "ratio_of_minimums": timings["app_large"].minimum / timings["bare_large"].minimum,
+            "bytes_app_large": q_large.size,
+            "bytes_bare_large": q_bare.size,
+            "queries_app_large_sql": q_large.queries,
+            "growing_query_shapes": measure.growing_shapes(q_small.queries, q_large.queries),
+        }
+        rows.append(row)
+        _say(
+            f"  {title}: {q_small.count}/{q_large.count} queries, "
+            f"{row['app_ms_large']:.1f} ms app vs {row['bare_ms_large']:.1f} ms bare"
+        )
+    return rows
+
+
+def _close_connections() -> None:
+    """Let go of the bench database (even when Django never got as far as connecting)."""
+    with contextlib.suppress(Exception):
+        from django.db import connections
+
+        connections.close_all()
+
+
+def _postgres_version() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SHOW server_version")
+        return cur.fetchone()[0]
+
+
+def main(argv=None) -> int:
+    args = _arguments(argv)
+    started = time.perf_counter()
+    load_start = _load_average()
+    database_url = os.environ.get("DATABASE_URL", "")
+    if not database_url:
+        _say("Set DATABASE_URL to the PostgreSQL server (the benchmark makes its own database).")
+        return 2
+    bench_url = database.bench_url(database_url)
+    _say(f"Creating database {database.BENCH_DB_NAME}")
+    database.create(database_url)
+    try:
+        _setup_django(bench_url)
+        from django.core.management import call_command
+
+        from . import seed
+
+        t = time.perf_counter()
+        call_command("migrate", interactive=False, verbosity=0)
+        migrate_s = time.perf_counter() - t
+        _say(f"Migrated in {migrate_s:.1f} s; seeding")
+        t = time.perf_counter()
+        requester, large, small = seed.seed(LARGE, SMALL)
+        seed_s = time.perf_counter() - t
+        _say(
+            f"Seeded in {seed_s:.1f} s: large {large.partners} partners, {large.people} "
+            f"people, {large.audit_entries} audit entries; small {small.partners} partners, "
+            f"{small.people} people, {small.audit_entries} audit entries"
+        )
+        _say(f"Measuring ({args.warmup} warm-ups, median of {args.requests} requests a page)")
+        with _settings_for_client():
+            t = time.perf_counter()
+            rows = _measure(
+                requester, large.partnership, small.partnership, args.requests, args.warmup
+            )
+            measure_s = time.perf_counter() - t
+        pg_version = _postgres_version()
+    finally:
+        _close_connections()
+        if args.keep_db:
+            _say(f"Kept database {database.BENCH_DB_NAME}")
+        else:
+            database.drop(database_url)
+            _say(f"Dropped database {database.BENCH_DB_NAME}")
+
+    import django
+
+    before = report.previous()
+    previous_ratios = {p["key"]: p["ratio"] for p in (before or {}).get("pages", [])}
+    for row in rows:
+        row["previous_ratio"] = previous_ratios.get(row["key"])
+    result = {
+        "timestamp": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "previous_timestamp": (before or {}).get("timestamp"),
+        "git_commit": _git_commit(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "postgresql": pg_version,
+        "cpus": os.cpu_count(),
+        "load_average_1m": {"start": load_start, "end": _load_average()},
+        "requests": args.requests,
+        "warmup": args.warmup,
+        "ratio_target": RATIO_TARGET,
+        "large": LARGE,
+        "small": SMALL,
+        "seconds": {
+            "migrate": round(migrate_s, 2),
+            "seed": round(seed_s, 2),
+            "measure": round(measure_s, 2),
+            "total": round(time.perf_counter() - started, 2),
+        },
+        "pages": rows,
+    }
+    paths = report.write(result)
+    _say("")
+    _say(report.table(rows))
+    _say("")
+    for row in rows:
+        if row["queries_verdict"] != "OK":
+            _say(
+                f"N+1 suspected on {row['page']}: {row['queries_small']} queries at 10 rows, "
+                f"{row['queries_large']} at large. Queries whose number differs "
+                "(shape, times at 10 rows, times at large):"
+            )
+            for sql, n_small, n_large in row["growing_query_shapes"]:
+                _say(f"  {n_small} -> {n_large} x {sql[:400]}")
+    load = result["load_average_1m"]
+    _say(
+        f"Latency: median of {args.requests} requests; App/bare = app ms / bare ms on the "
+        "large partnership (Min ratio: the same of the fastest requests). "
+        f"Load average (1 min): {load['start']} at start, "
+        f"{load['end']} at end (other work on the machine inflates both)."
+    )
+    _say(
+        f"Total {result['seconds']['total']:.1f} s. Figures written to "
+        + ", ".join(
+            str(p.relative_to(Path.cwd())) if p.is_relative_to(Path.cwd()) else str(p)
+            for p in paths
+        )
+    )
+    failed = any(r["queries_verdict"] != "OK" for r in rows)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
