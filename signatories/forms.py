@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import Organisation, PartnerStatus, normalise_ico_reference
+from .models import Organisation, PartnerStatus, ico_reference_validator, normalise_ico_reference
 
 ORGANISATION_ERRORS = {
     "name": {"required": "Enter the organisation's name."},
@@ -20,8 +20,20 @@ class OrganisationForm(forms.ModelForm):
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
         error_messages = ORGANISATION_ERRORS
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Spaces and case are tidied in clean_ico_reference: the 8 characters are checked
+        # there, not on what was typed (" z603 4810 " is a good reference).
+        field = self.fields["ico_reference"]
+        field.max_length = None
+        field.validators = [v for v in field.validators if v.code != "max_length"]
+        field.widget.attrs.pop("maxlength", None)
+
     def clean_ico_reference(self):
-        return normalise_ico_reference(self.cleaned_data.get("ico_reference"))
+        value = normalise_ico_reference(self.cleaned_data.get("ico_reference"))
+        if value:
+            ico_reference_validator(value)
+        return value
 
 
 class OrganisationSearchForm(forms.Form):

@@ -66,9 +66,12 @@ def decode(raw: bytes) -> str:
         raise ValidationError("The file is larger than 5 MB. Split it into smaller files.")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            return raw.decode(encoding)
+            text = raw.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if "\x00" not in text:  # a NUL means a binary file (and the database refuses it)
+            return text
+        break
     raise ValidationError("The file could not be read as text. Save it as CSV (UTF-8).")
 
 

@@ -92,6 +92,9 @@ def add_new_organisation(request):
 def import_partners(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     preview = None
+    if request.method == "POST":
+        # A new upload replaces the previous preview, even when this file fails.
+        request.session.pop(IMPORT_SESSION_KEY, None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
