@@ -36,6 +36,19 @@ class OrganisationForm(forms.ModelForm):
         return value
 
 
+class OrganisationEditForm(OrganisationForm):
+    """An organisation's own people updating its record."""
+
+    class Meta(OrganisationForm.Meta):
+        error_messages = {
+            **ORGANISATION_ERRORS,
+            "ico_reference": {
+                "unique": "Another organisation's record already uses this ICO registration "
+                          "reference. Check the reference on the ICO's register.",
+            },
+        }
+
+
 class OrganisationSearchForm(forms.Form):
     q = forms.CharField(label="Organisation name or ICO registration reference", max_length=200,
                         required=False)

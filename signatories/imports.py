@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from dataclasses import dataclass, field
 
@@ -59,6 +60,11 @@ class ImportPreview:
     @property
     def error_count(self) -> int:
         return sum(1 for row in self.rows if row.errors)
+
+
+def digest(text: str) -> str:
+    """Names one uploaded file's content, so a confirmation applies to the preview it saw."""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def decode(raw: bytes) -> str:

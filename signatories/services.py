@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -46,7 +46,14 @@ def search_organisations(query: str, limit: int = 20) -> list[Organisation]:
 def create_organisation(**values) -> Organisation:
     organisation = Organisation(**values)
     organisation.full_clean()
-    organisation.save()
+    try:
+        with transaction.atomic():
+            organisation.save()
+    except IntegrityError as exc:  # the same body created at the same moment elsewhere
+        raise ValidationError(
+            {"ico_reference": "An organisation with this ICO registration reference already "
+                              "exists. Search for it and add that record instead."}
+        ) from exc
     return organisation
 
 
@@ -77,10 +84,16 @@ def add_partner(partnership: Partnership, organisation: Organisation,
     if Partner.objects.filter(organisation=organisation).exists():
         raise ValidationError(f"{organisation} is already a partner of {partnership.name}.")
     today = timezone.localdate()
-    partner = Partner.objects.create(
-        partnership=partnership, organisation=organisation, status=status,
-        joined_on=today if status == PartnerStatus.ACTIVE else None,
-    )
+    try:
+        with transaction.atomic():
+            partner = Partner.objects.create(
+                partnership=partnership, organisation=organisation, status=status,
+                joined_on=today if status == PartnerStatus.ACTIVE else None,
+            )
+    except IntegrityError as exc:  # added by someone else at the same moment
+        raise ValidationError(
+            f"{organisation} is already a partner of {partnership.name}."
+        ) from exc
     log_action(partnership, "partner.created", f"Added {organisation} as a partner", partner,
                created(partner, ["organisation", "status", "joined_on"]))
     return partner

@@ -3,9 +3,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from tenancy.models import Membership
@@ -13,10 +15,18 @@ from tenancy.permissions import requires
 from tenancy.roles import Perm
 
 from . import imports, services
-from .forms import AddExistingForm, ImportForm, OrganisationForm, OrganisationSearchForm, StatusForm
+from .forms import (
+    AddExistingForm,
+    ImportForm,
+    OrganisationEditForm,
+    OrganisationForm,
+    OrganisationSearchForm,
+    StatusForm,
+)
 from .models import Organisation, Partner, PartnerStatus
 
 IMPORT_SESSION_KEY = "partner-import"
+PAGE_SIZE = 50
 
 
 @requires(Perm.VIEW)
@@ -25,12 +35,18 @@ def partners(request):
     rows = Partner.objects.select_related("organisation")
     if status in PartnerStatus.values:
         rows = rows.filter(status=status)
-    counts = dict(Partner.objects.values_list("status").annotate(n=Count("id")))
+    else:
+        status = ""
+    counts = dict(Partner.objects.order_by().values_list("status").annotate(n=Count("id")))
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "signatories/partners.html", {
-        "partners": rows,
+        "page": page,
+        "query": f"status={status}" if status else "",
         "status": status,
         "statuses": [(s.value, s.label, counts.get(s.value, 0)) for s in PartnerStatus],
         "total": sum(counts.values()),
+        "partner_base": reverse("signatories:partners",
+                                kwargs={"partnership_slug": request.partnership.slug}),
     })
 
 
@@ -109,14 +125,20 @@ def import_partners(request):
                 request.session[IMPORT_SESSION_KEY] = {
                     "partnership": request.partnership.pk, "text": text,
                 }
-    return render(request, "signatories/import.html", {"form": form, "preview": preview})
+    return render(request, "signatories/import.html", {
+        "form": form, "preview": preview,
+        "digest": imports.digest(text) if preview and preview.is_valid else "",
+    })
 
 
 @requires(Perm.MANAGE_PARTNERS)
 def confirm_import(request):
     stored = request.session.get(IMPORT_SESSION_KEY) or {}
-    if request.method != "POST" or stored.get("partnership") != request.partnership.pk:
-        messages.error(request, "Upload the file again: the import was not confirmed in time.")
+    if (request.method != "POST" or stored.get("partnership") != request.partnership.pk
+            or imports.digest(stored.get("text", "")) != request.POST.get("digest")):
+        # Nothing stored, another partnership's preview, or another tab's newer upload.
+        messages.error(request, "Upload the file again: the preview you confirmed is no longer "
+                                "the latest one.")
         return redirect("signatories:import", partnership_slug=request.partnership.slug)
     try:
         preview = imports.read(stored["text"])
@@ -125,7 +147,10 @@ def confirm_import(request):
         # Something changed since the preview (a partner added meanwhile): show it again.
         form = ImportForm()
         preview = imports.read(stored["text"])
-        return render(request, "signatories/import.html", {"form": form, "preview": preview})
+        return render(request, "signatories/import.html", {
+            "form": form, "preview": preview,
+            "digest": imports.digest(stored["text"]) if preview.is_valid else "",
+        })
     del request.session[IMPORT_SESSION_KEY]
     messages.success(request, f"{len(created)} partners have been imported.")
     return redirect("signatories:partners", partnership_slug=request.partnership.slug)
@@ -196,7 +221,8 @@ def edit_organisation(request, organisation_id: int):
     record = get_object_or_404(Organisation, pk=organisation_id)
     if not _acts_for(request.user, record):
         raise Http404("No such organisation.")
-    form = OrganisationForm(request.POST or None, instance=Organisation.objects.get(pk=record.pk))
+    form = OrganisationEditForm(request.POST or None,
+                                instance=Organisation.objects.get(pk=record.pk))
     if request.method == "POST" and form.is_valid():
         try:
             services.update_organisation(record, **form.cleaned_data)

@@ -104,11 +104,15 @@ def partnership_settings(request):
 @requires(Perm.VIEW)
 def people(request):
     memberships = Membership.objects.select_related("user", "organisation")
+    page = Paginator(memberships, 50).get_page(request.GET.get("page"))
     invitations = None
     if request.membership.can(Perm.MANAGE_PEOPLE):
         invitations = list(Invitation.objects.pending().select_related("organisation"))
-    return render(request, "tenancy/people.html",
-                  {"memberships": memberships, "invitations": invitations})
+    return render(request, "tenancy/people.html", {
+        "page": page, "invitations": invitations,
+        "people_base": reverse("tenancy:people",
+                               kwargs={"partnership_slug": request.partnership.slug}),
+    })
 
 
 @requires(Perm.MANAGE_PEOPLE)

@@ -302,8 +302,8 @@ def test_a_missing_organisation_is_not_found(client, dana):
         (
             {"ico_reference": "z 999 9999"},
             "ico_reference",
-            "An organisation with this ICO registration reference already exists. "
-            "Search for it and add that record instead.",
+            "Another organisation's record already uses this ICO registration reference. "
+            "Check the reference on the ICO's register.",
         ),
         ({"name": ""}, "name", "Enter the organisation's name."),
         ({"name": "   "}, "name", "Enter the organisation's name."),
