@@ -1,8 +1,8 @@
 """Forms render as GOV.UK Design System components through these templates."""
 
-from django.forms.renderers import TemplatesSetting
+from django.forms.renderers import DjangoTemplates
 
 
-class GovUKFormRenderer(TemplatesSetting):
+class GovUKFormRenderer(DjangoTemplates):
     form_template_name = "forms/govuk_form.html"
     field_template_name = "forms/govuk_field.html"

@@ -27,7 +27,7 @@ TEMPLATES = {
         "<td>{{ e.actor_name }}</td><td>{{ e.summary }}</td></tr>{% endfor %}</table>"
     ),
     "partners": (
-        "<h1>Partners</h1><table>{% for p in partners %}<tr>"
+        "<h1>Partners</h1><p>{{ total }}</p><table>{% for p in partners %}<tr>"
         "<td>{{ p.organisation.name }}</td><td>{{ p.organisation.get_sector_display }}</td>"
         "<td>{{ p.organisation.ico_reference|default:'' }}</td>"
         "<td>{{ p.get_status_display }}</td>"
@@ -71,8 +71,10 @@ def dashboard(request, slug: str):
 def partners(request, slug: str):
     partnership = get_object_or_404(Partnership, slug=slug)
     with scope(partnership=partnership):
-        rows = list(Partner.objects.select_related("organisation"))
-    return _render(request, "partners", {"partners": rows})
+        # The same page of 50 (and the status counts) as the app's paginated list.
+        rows = list(Partner.objects.select_related("organisation")[:50])
+        total = Partner.objects.count()
+    return _render(request, "partners", {"partners": rows, "total": total})
 
 
 @login_required

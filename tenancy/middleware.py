@@ -48,9 +48,11 @@ class PartnershipMiddleware:
         if partnership is None:
             raise Http404("No such partnership.")
         with scope(partnership=partnership):
+            # order_by("pk"): the default ordering would join the user table for nothing.
             membership = (
                 Membership.objects.select_related("organisation")
                 .filter(user=request.user)
+                .order_by("pk")
                 .first()
             )
             if membership is None:
