@@ -15,9 +15,7 @@ class RequestContextMiddleware:
 
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
-        request.request_id = (
-            incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        )
+        request.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         with acting(request_id=request.request_id):
             response = self.get_response(request)
         response["X-Request-ID"] = request.request_id

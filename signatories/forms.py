@@ -6,7 +6,7 @@ ORGANISATION_ERRORS = {
     "name": {"required": "Enter the organisation's name."},
     "ico_reference": {
         "unique": "An organisation with this ICO registration reference already exists. "
-                  "Search for it and add that record instead.",
+        "Search for it and add that record instead.",
     },
     "data_protection_email": {"invalid": "Enter an e-mail address like dpo@example.gov.uk."},
 }
@@ -15,8 +15,15 @@ ORGANISATION_ERRORS = {
 class OrganisationForm(forms.ModelForm):
     class Meta:
         model = Organisation
-        fields = ["name", "ico_reference", "sector", "address", "phone",
-                  "data_protection_email", "dpo_name"]
+        fields = [
+            "name",
+            "ico_reference",
+            "sector",
+            "address",
+            "phone",
+            "data_protection_email",
+            "dpo_name",
+        ]
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
         error_messages = ORGANISATION_ERRORS
 
@@ -44,14 +51,15 @@ class OrganisationEditForm(OrganisationForm):
             **ORGANISATION_ERRORS,
             "ico_reference": {
                 "unique": "Another organisation's record already uses this ICO registration "
-                          "reference. Check the reference on the ICO's register.",
+                "reference. Check the reference on the ICO's register.",
             },
         }
 
 
 class OrganisationSearchForm(forms.Form):
-    q = forms.CharField(label="Organisation name or ICO registration reference", max_length=200,
-                        required=False)
+    q = forms.CharField(
+        label="Organisation name or ICO registration reference", max_length=200, required=False
+    )
 
 
 class AddExistingForm(forms.Form):
@@ -66,18 +74,25 @@ class ImportForm(forms.Form):
         label="CSV file",
         help_text="Columns: name, ICO reference, DPO, e-mail, sector. "
         "One row a partner; up to 5 MB.",
-        error_messages={"required": "Choose a CSV file to upload.",
-                        "empty": "The chosen file is empty."},
+        error_messages={
+            "required": "Choose a CSV file to upload.",
+            "empty": "The chosen file is empty.",
+        },
     )
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(label="New status", choices=PartnerStatus.choices,
-                               widget=forms.RadioSelect)
-    reason = forms.CharField(label="Reason (needed when withdrawing)", required=False,
-                             widget=forms.Textarea(attrs={"rows": 3}))
+    status = forms.ChoiceField(
+        label="New status", choices=PartnerStatus.choices, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        label="Reason (needed when withdrawing)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     notice_given_on = forms.DateField(
-        label="Notice given on (dd/mm/yyyy)", required=False,
+        label="Notice given on (dd/mm/yyyy)",
+        required=False,
         help_text="For a withdrawal: the date notice was given. Today if left blank.",
         error_messages={"invalid": "Enter a date like 31/03/2026."},
     )

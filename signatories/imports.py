@@ -189,8 +189,7 @@ def _check(rows: list[Row]) -> None:
         sector = v.get("sector", "")
         if sector and sector.lower() not in _SECTORS:
             row.errors.append(
-                f"'{sector}' is not a sector. Use one of: "
-                f"{', '.join(s.label for s in Sector)}."
+                f"'{sector}' is not a sector. Use one of: {', '.join(s.label for s in Sector)}."
             )
         if row.existing and row.existing.pk in partner_orgs:
             row.errors.append(f"{row.existing.name} is already a partner.")

@@ -74,12 +74,15 @@ class PartnerStatus(models.TextChoices):
 class Partner(models.Model):
     """An organisation's place in a partnership."""
 
-    partnership = models.ForeignKey("tenancy.Partnership", on_delete=models.CASCADE,
-                                    related_name="+")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT,
-                                     related_name="partners")
-    status = models.CharField(max_length=12, choices=PartnerStatus.choices,
-                              default=PartnerStatus.ACTIVE)
+    partnership = models.ForeignKey(
+        "tenancy.Partnership", on_delete=models.CASCADE, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="partners"
+    )
+    status = models.CharField(
+        max_length=12, choices=PartnerStatus.choices, default=PartnerStatus.ACTIVE
+    )
     added_on = models.DateField(default=timezone.localdate)
     joined_on = models.DateField("active since", null=True, blank=True)
     notice_given_on = models.DateField(null=True, blank=True)
@@ -92,8 +95,9 @@ class Partner(models.Model):
     class Meta:
         ordering = ["organisation__name"]
         constraints = [
-            models.UniqueConstraint(fields=["partnership", "organisation"],
-                                    name="one_partner_record_each")
+            models.UniqueConstraint(
+                fields=["partnership", "organisation"], name="one_partner_record_each"
+            )
         ]
         indexes = [models.Index(fields=["partnership", "status"], name="partner_status")]
 

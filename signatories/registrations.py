@@ -25,8 +25,11 @@ def _partner_organisations(partnership):
     from .models import Organisation
 
     with scope(partnership=partnership):
-        ids = list(Partner.objects.exclude(status=PartnerStatus.WITHDRAWN)
-                   .values_list("organisation_id", flat=True))
+        ids = list(
+            Partner.objects.exclude(status=PartnerStatus.WITHDRAWN).values_list(
+                "organisation_id", flat=True
+            )
+        )
     return Organisation.objects.filter(pk__in=ids)
 
 
@@ -53,11 +56,14 @@ directory.provide(
     all_organisations=_all_organisations,
     create_organisation=_create_organisation,
 )
-directory.partnership_created.connect(_founder_becomes_partner,
-                                      dispatch_uid="founder_becomes_partner")
+directory.partnership_created.connect(
+    _founder_becomes_partner, dispatch_uid="founder_becomes_partner"
+)
 
-describe_actions({
-    "partner.created": "Partner added",
-    "partner.status_changed": "Partner's status changed",
-    "organisation.changed": "Organisation's record updated",
-})
+describe_actions(
+    {
+        "partner.created": "Partner added",
+        "partner.status_changed": "Partner's status changed",
+        "organisation.changed": "Organisation's record updated",
+    }
+)

@@ -14,8 +14,15 @@ from tenancy.models import Partnership
 
 from .models import Organisation, Partner, PartnerStatus
 
-ORGANISATION_FIELDS = ["name", "address", "phone", "data_protection_email", "dpo_name",
-                       "ico_reference", "sector"]
+ORGANISATION_FIELDS = [
+    "name",
+    "address",
+    "phone",
+    "data_protection_email",
+    "dpo_name",
+    "ico_reference",
+    "sector",
+]
 
 # Which status may follow which, and the words for the audit log.
 TRANSITIONS: dict[str, set[str]] = {
@@ -51,8 +58,10 @@ def create_organisation(**values) -> Organisation:
             organisation.save()
     except IntegrityError as exc:  # the same body created at the same moment elsewhere
         raise ValidationError(
-            {"ico_reference": "An organisation with this ICO registration reference already "
-                              "exists. Search for it and add that record instead."}
+            {
+                "ico_reference": "An organisation with this ICO registration reference already "
+                "exists. Search for it and add that record instead."
+            }
         ) from exc
     return organisation
 
@@ -73,36 +82,54 @@ def update_organisation(organisation: Organisation, **values) -> Organisation:
             )
             for partnership in partnerships:
                 with scope(partnership=partnership):
-                    log_action(partnership, "organisation.changed",
-                               f"Updated the record of {organisation}", organisation, changes)
+                    log_action(
+                        partnership,
+                        "organisation.changed",
+                        f"Updated the record of {organisation}",
+                        organisation,
+                        changes,
+                    )
     return organisation
 
 
 @transaction.atomic
-def add_partner(partnership: Partnership, organisation: Organisation,
-                status: str = PartnerStatus.ACTIVE) -> Partner:
+def add_partner(
+    partnership: Partnership, organisation: Organisation, status: str = PartnerStatus.ACTIVE
+) -> Partner:
     if Partner.objects.filter(organisation=organisation).exists():
         raise ValidationError(f"{organisation} is already a partner of {partnership.name}.")
     today = timezone.localdate()
     try:
         with transaction.atomic():
             partner = Partner.objects.create(
-                partnership=partnership, organisation=organisation, status=status,
+                partnership=partnership,
+                organisation=organisation,
+                status=status,
                 joined_on=today if status == PartnerStatus.ACTIVE else None,
             )
     except IntegrityError as exc:  # added by someone else at the same moment
         raise ValidationError(
             f"{organisation} is already a partner of {partnership.name}."
         ) from exc
-    log_action(partnership, "partner.created", f"Added {organisation} as a partner", partner,
-               created(partner, ["organisation", "status", "joined_on"]))
+    log_action(
+        partnership,
+        "partner.created",
+        f"Added {organisation} as a partner",
+        partner,
+        created(partner, ["organisation", "status", "joined_on"]),
+    )
     return partner
 
 
 @transaction.atomic
-def change_partner_status(partner: Partner, new_status: str, *, reason: str = "",
-                          notice_given_on: date | None = None,
-                          notice: timedelta = DEFAULT_NOTICE) -> Partner:
+def change_partner_status(
+    partner: Partner,
+    new_status: str,
+    *,
+    reason: str = "",
+    notice_given_on: date | None = None,
+    notice: timedelta = DEFAULT_NOTICE,
+) -> Partner:
     """Move a partner to another status, if that transition is allowed."""
     partner = Partner.objects.select_for_update().get(pk=partner.pk)
     if new_status not in TRANSITIONS[partner.status]:
@@ -126,9 +153,13 @@ def change_partner_status(partner: Partner, new_status: str, *, reason: str = ""
     elif new_status == PartnerStatus.WITHDRAWN:
         partner.withdrawn_on = today
     partner.save()
-    log_action(partner.partnership, "partner.status_changed",
-               f"{partner.organisation} is now {partner.get_status_display().lower()}",
-               partner, diff(before, snapshot(partner)))
+    log_action(
+        partner.partnership,
+        "partner.status_changed",
+        f"{partner.organisation} is now {partner.get_status_display().lower()}",
+        partner,
+        diff(before, snapshot(partner)),
+    )
     return partner
 
 
@@ -138,15 +169,18 @@ def complete_due_withdrawals() -> int:
     done = 0
     with scopes_disabled():
         due = list(
-            Partner.objects.filter(status=PartnerStatus.WITHDRAWING, leaves_on__lte=today)
-            .values_list("pk", "partnership_id")
+            Partner.objects.filter(
+                status=PartnerStatus.WITHDRAWING, leaves_on__lte=today
+            ).values_list("pk", "partnership_id")
         )
     for partner_id, partnership_id in due:
         partnership = Partnership.objects.get(pk=partnership_id)
         with scope(partnership=partnership), transaction.atomic():
-            partner = Partner.objects.select_for_update().filter(
-                pk=partner_id, status=PartnerStatus.WITHDRAWING
-            ).first()
+            partner = (
+                Partner.objects.select_for_update()
+                .filter(pk=partner_id, status=PartnerStatus.WITHDRAWING)
+                .first()
+            )
             if partner is None:
                 continue  # done by a concurrent sweep
             change_partner_status(partner, PartnerStatus.WITHDRAWN)

@@ -39,25 +39,35 @@ def partners(request):
         status = ""
     counts = dict(Partner.objects.order_by().values_list("status").annotate(n=Count("id")))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "signatories/partners.html", {
-        "page": page,
-        "query": f"status={status}" if status else "",
-        "status": status,
-        "statuses": [(s.value, s.label, counts.get(s.value, 0)) for s in PartnerStatus],
-        "total": sum(counts.values()),
-        "partner_base": reverse("signatories:partners",
-                                kwargs={"partnership_slug": request.partnership.slug}),
-    })
+    return render(
+        request,
+        "signatories/partners.html",
+        {
+            "page": page,
+            "query": f"status={status}" if status else "",
+            "status": status,
+            "statuses": [(s.value, s.label, counts.get(s.value, 0)) for s in PartnerStatus],
+            "total": sum(counts.values()),
+            "partner_base": reverse(
+                "signatories:partners", kwargs={"partnership_slug": request.partnership.slug}
+            ),
+        },
+    )
 
 
 @requires(Perm.VIEW)
 def partner(request, partner_id: int):
     record = get_object_or_404(Partner.objects.select_related("organisation"), pk=partner_id)
     people = Membership.objects.filter(organisation=record.organisation).select_related("user")
-    return render(request, "signatories/partner.html", {
-        "partner": record, "people": people,
-        "can_edit_organisation": _acts_for(request.user, record.organisation),
-    })
+    return render(
+        request,
+        "signatories/partner.html",
+        {
+            "partner": record,
+            "people": people,
+            "can_edit_organisation": _acts_for(request.user, record.organisation),
+        },
+    )
 
 
 @requires(Perm.MANAGE_PARTNERS)
@@ -85,8 +95,9 @@ def add_partner(request):
         else:
             error = form.errors["organisation"][0]
     template = "signatories/_search_results.html" if request.htmx else "signatories/add.html"
-    return render(request, template, {"search": search, "results": results, "query": query,
-                                      "error": error})
+    return render(
+        request, template, {"search": search, "results": results, "query": query, "error": error}
+    )
 
 
 @requires(Perm.MANAGE_PARTNERS)
@@ -123,22 +134,32 @@ def import_partners(request):
         else:
             if preview.is_valid:
                 request.session[IMPORT_SESSION_KEY] = {
-                    "partnership": request.partnership.pk, "text": text,
+                    "partnership": request.partnership.pk,
+                    "text": text,
                 }
-    return render(request, "signatories/import.html", {
-        "form": form, "preview": preview,
-        "digest": imports.digest(text) if preview and preview.is_valid else "",
-    })
+    return render(
+        request,
+        "signatories/import.html",
+        {
+            "form": form,
+            "preview": preview,
+            "digest": imports.digest(text) if preview and preview.is_valid else "",
+        },
+    )
 
 
 @requires(Perm.MANAGE_PARTNERS)
 def confirm_import(request):
     stored = request.session.get(IMPORT_SESSION_KEY) or {}
-    if (request.method != "POST" or stored.get("partnership") != request.partnership.pk
-            or imports.digest(stored.get("text", "")) != request.POST.get("digest")):
+    if (
+        request.method != "POST"
+        or stored.get("partnership") != request.partnership.pk
+        or imports.digest(stored.get("text", "")) != request.POST.get("digest")
+    ):
         # Nothing stored, another partnership's preview, or another tab's newer upload.
-        messages.error(request, "Upload the file again: the preview you confirmed is no longer "
-                                "the latest one.")
+        messages.error(
+            request, "Upload the file again: the preview you confirmed is no longer the latest one."
+        )
         return redirect("signatories:import", partnership_slug=request.partnership.slug)
     try:
         preview = imports.read(stored["text"])
@@ -147,10 +168,15 @@ def confirm_import(request):
         # Something changed since the preview (a partner added meanwhile): show it again.
         form = ImportForm()
         preview = imports.read(stored["text"])
-        return render(request, "signatories/import.html", {
-            "form": form, "preview": preview,
-            "digest": imports.digest(stored["text"]) if preview.is_valid else "",
-        })
+        return render(
+            request,
+            "signatories/import.html",
+            {
+                "form": form,
+                "preview": preview,
+                "digest": imports.digest(stored["text"]) if preview.is_valid else "",
+            },
+        )
     del request.session[IMPORT_SESSION_KEY]
     messages.success(request, f"{len(created)} partners have been imported.")
     return redirect("signatories:partners", partnership_slug=request.partnership.slug)
@@ -163,9 +189,12 @@ def partner_status(request, partner_id: int):
     form = StatusForm(request.POST or None, allowed=allowed)
     if request.method == "POST" and form.is_valid():
         try:
-            services.change_partner_status(record, form.cleaned_data["status"],
-                                           reason=form.cleaned_data["reason"],
-                                           notice_given_on=form.cleaned_data["notice_given_on"])
+            services.change_partner_status(
+                record,
+                form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+                notice_given_on=form.cleaned_data["notice_given_on"],
+            )
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
                 for field, errors in exc.error_dict.items():
@@ -174,12 +203,16 @@ def partner_status(request, partner_id: int):
                 form.add_error(None, exc)
         else:
             messages.success(request, f"{record.organisation}'s status has been changed.")
-            return redirect("signatories:partner", partnership_slug=request.partnership.slug,
-                            partner_id=record.pk)
+            return redirect(
+                "signatories:partner",
+                partnership_slug=request.partnership.slug,
+                partner_id=record.pk,
+            )
     return render(request, "signatories/partner_status.html", {"partner": record, "form": form})
 
 
 # Organisation records are global: their own people keep them up to date.
+
 
 def _acts_for(user, organisation: Organisation) -> bool:
     with scopes_disabled():
@@ -190,20 +223,20 @@ def _visible_to(user, organisation: Organisation) -> bool:
     """People who act for it, and members of a partnership it belongs to."""
     with scopes_disabled():
         partnerships = Membership.objects.filter(user=user).values("partnership")
-        return _acts_for(user, organisation) or Partner.objects.filter(
-            organisation=organisation, partnership__in=partnerships
-        ).exists()
+        return (
+            _acts_for(user, organisation)
+            or Partner.objects.filter(
+                organisation=organisation, partnership__in=partnerships
+            ).exists()
+        )
 
 
 @login_required
 def my_organisations(request):
     with scopes_disabled():
-        organisations = Organisation.objects.filter(
-            Q(memberships__user=request.user)
-        ).distinct()
+        organisations = Organisation.objects.filter(Q(memberships__user=request.user)).distinct()
         organisations = list(organisations)
-    return render(request, "signatories/my_organisations.html",
-                  {"organisations": organisations})
+    return render(request, "signatories/my_organisations.html", {"organisations": organisations})
 
 
 @login_required
@@ -211,9 +244,14 @@ def organisation(request, organisation_id: int):
     record = get_object_or_404(Organisation, pk=organisation_id)
     if not _visible_to(request.user, record):
         raise Http404("No such organisation.")
-    return render(request, "signatories/organisation.html", {
-        "organisation": record, "can_edit": _acts_for(request.user, record),
-    })
+    return render(
+        request,
+        "signatories/organisation.html",
+        {
+            "organisation": record,
+            "can_edit": _acts_for(request.user, record),
+        },
+    )
 
 
 @login_required
@@ -221,8 +259,9 @@ def edit_organisation(request, organisation_id: int):
     record = get_object_or_404(Organisation, pk=organisation_id)
     if not _acts_for(request.user, record):
         raise Http404("No such organisation.")
-    form = OrganisationEditForm(request.POST or None,
-                                instance=Organisation.objects.get(pk=record.pk))
+    form = OrganisationEditForm(
+        request.POST or None, instance=Organisation.objects.get(pk=record.pk)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.update_organisation(record, **form.cleaned_data)
@@ -231,5 +270,6 @@ def edit_organisation(request, organisation_id: int):
         else:
             messages.success(request, f"{record.name}'s record has been saved.")
             return redirect("organisations:detail", organisation_id=record.pk)
-    return render(request, "signatories/edit_organisation.html",
-                  {"organisation": record, "form": form})
+    return render(
+        request, "signatories/edit_organisation.html", {"organisation": record, "form": form}
+    )

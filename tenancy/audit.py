@@ -15,7 +15,6 @@ from accord.context import current_actor
 
 from .models import AuditEntry, Partnership
 
-
 # Human labels of the actions apps record, for the audit log's filter (apps add their own).
 ACTIONS: dict[str, str] = {}
 
@@ -24,16 +23,18 @@ def describe_actions(labels: dict[str, str]) -> None:
     ACTIONS.update(labels)
 
 
-describe_actions({
-    "partnership.created": "Partnership created",
-    "partnership.changed": "Partnership settings changed",
-    "membership.created": "Person joined",
-    "membership.changed": "Person's roles changed",
-    "membership.removed": "Person removed",
-    "invitation.created": "Invitation sent",
-    "invitation.resent": "Invitation sent again",
-    "invitation.revoked": "Invitation withdrawn",
-})
+describe_actions(
+    {
+        "partnership.created": "Partnership created",
+        "partnership.changed": "Partnership settings changed",
+        "membership.created": "Person joined",
+        "membership.changed": "Person's roles changed",
+        "membership.removed": "Person removed",
+        "invitation.created": "Invitation sent",
+        "invitation.resent": "Invitation sent again",
+        "invitation.revoked": "Invitation withdrawn",
+    }
+)
 
 
 def _plain(value: Any) -> Any:

@@ -23,8 +23,9 @@ class Card:
 _cards: list[Card] = []
 
 
-def register(label: str, count: Callable[[Partnership], int], url_name: str, perm: Perm,
-             order: int) -> None:
+def register(
+    label: str, count: Callable[[Partnership], int], url_name: str, perm: Perm, order: int
+) -> None:
     _cards.append(Card(label, count, url_name, perm, order))
 
 

@@ -20,10 +20,13 @@ class RolesField(forms.MultipleChoiceField):
 class OrganisationChoiceField(forms.ModelChoiceField):
     def __init__(self, **kwargs):
         kwargs.setdefault("empty_label", "Choose an organisation")
-        kwargs.setdefault("error_messages", {
-            "required": "Choose the organisation the person acts for.",
-            "invalid_choice": "Choose one of the partnership's organisations.",
-        })
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "required": "Choose the organisation the person acts for.",
+                "invalid_choice": "Choose one of the partnership's organisations.",
+            },
+        )
         super().__init__(queryset=None, **kwargs)
 
 
@@ -66,8 +69,10 @@ class InviteForm(forms.Form):
     email = forms.EmailField(
         label="E-mail address",
         max_length=254,  # what Invitation.email and User.email store
-        error_messages={"required": "Enter the person's e-mail address.",
-                        "invalid": "Enter an e-mail address like name@example.gov.uk."},
+        error_messages={
+            "required": "Enter the person's e-mail address.",
+            "invalid": "Enter an e-mail address like name@example.gov.uk.",
+        },
     )
     full_name = forms.CharField(label="Full name", max_length=150, required=False)
     organisation = OrganisationChoiceField(label="Organisation they act for")
@@ -88,13 +93,20 @@ class MembershipForm(forms.Form):
 
 
 class AcceptInvitationForm(forms.Form):
-    full_name = forms.CharField(label="Full name", max_length=150,
-                                error_messages={"required": "Enter your full name."})
-    password1 = forms.CharField(label="Create a password", widget=forms.PasswordInput,
-                                help_text="At least 10 characters; not a common password.",
-                                error_messages={"required": "Create a password."})
-    password2 = forms.CharField(label="Confirm your password", widget=forms.PasswordInput,
-                                error_messages={"required": "Enter the password again."})
+    full_name = forms.CharField(
+        label="Full name", max_length=150, error_messages={"required": "Enter your full name."}
+    )
+    password1 = forms.CharField(
+        label="Create a password",
+        widget=forms.PasswordInput,
+        help_text="At least 10 characters; not a common password.",
+        error_messages={"required": "Create a password."},
+    )
+    password2 = forms.CharField(
+        label="Confirm your password",
+        widget=forms.PasswordInput,
+        error_messages={"required": "Enter the password again."},
+    )
 
     def __init__(self, *args, email: str = "", **kwargs):
         self.email = email
@@ -117,14 +129,21 @@ class AcceptInvitationForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False,
-                        help_text="Words in the description or the record's name.")
+    q = forms.CharField(
+        label="Search", required=False, help_text="Words in the description or the record's name."
+    )
     action = forms.ChoiceField(label="Action", required=False)
     actor = forms.CharField(label="Person (name or e-mail)", required=False)
-    date_from = forms.DateField(label="From (dd/mm/yyyy)", required=False,
-                                error_messages={"invalid": "Enter a date like 31/03/2026."})
-    date_to = forms.DateField(label="To (dd/mm/yyyy)", required=False,
-                              error_messages={"invalid": "Enter a date like 31/03/2026."})
+    date_from = forms.DateField(
+        label="From (dd/mm/yyyy)",
+        required=False,
+        error_messages={"invalid": "Enter a date like 31/03/2026."},
+    )
+    date_to = forms.DateField(
+        label="To (dd/mm/yyyy)",
+        required=False,
+        error_messages={"invalid": "Enter a date like 31/03/2026."},
+    )
 
     def __init__(self, *args, **kwargs):
         from .audit import ACTIONS
@@ -139,4 +158,3 @@ class AuditFilterForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", "The 'to' date must be on or after the 'from' date.")
         return data
-

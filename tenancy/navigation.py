@@ -22,8 +22,9 @@ class NavItem:
 _items: list[NavItem] = []
 
 
-def register(label: str, url_name: str, perm: Perm, order: int,
-             prefixes: tuple[str, ...] = ()) -> None:
+def register(
+    label: str, url_name: str, perm: Perm, order: int, prefixes: tuple[str, ...] = ()
+) -> None:
     """Add an item. It shows as the current page for its own URL and any URL that starts
     with one of `prefixes` (paths below /p/<slug>/, such as "partners/")."""
     _items.append(NavItem(label, url_name, perm, order, prefixes))
@@ -32,7 +33,7 @@ def register(label: str, url_name: str, perm: Perm, order: int,
 def items_for(request, membership) -> list[dict]:
     slug = request.partnership.slug
     base = f"/p/{slug}/"
-    rest = request.path[len(base):] if request.path.startswith(base) else None
+    rest = request.path[len(base) :] if request.path.startswith(base) else None
     result = []
     for item in sorted(_items, key=lambda i: i.order):
         if not membership.can(item.perm):
@@ -40,7 +41,8 @@ def items_for(request, membership) -> list[dict]:
         own = _path_below_partnership(item.url_name)
         url = base + own
         active = rest is not None and (
-            rest == own or (own != "" and rest.startswith(own))
+            rest == own
+            or (own != "" and rest.startswith(own))
             or any(rest.startswith(p) for p in item.prefixes)
         )
         result.append({"label": item.label, "url": url, "active": active})

@@ -29,22 +29,34 @@ def _require_roles(roles: Iterable[str]) -> list[Role]:
 
 
 @transaction.atomic
-def create_partnership(*, name: str, slug: str, description: str, founder, organisation
-                       ) -> Partnership:
+def create_partnership(
+    *, name: str, slug: str, description: str, founder, organisation
+) -> Partnership:
     """A new partnership whose founder becomes its first administrator."""
     partnership = Partnership(name=name, slug=slug, description=description)
     partnership.full_clean()
     partnership.save()
     with scope(partnership=partnership):
         membership = Membership.objects.create(
-            partnership=partnership, user=founder, organisation=organisation,
+            partnership=partnership,
+            user=founder,
+            organisation=organisation,
             is_administrator=True,
         )
-        log_action(partnership, "partnership.created", f"Created the partnership {name}",
-                   partnership, created(partnership))
-        log_action(partnership, "membership.created",
-                   f"{founder} joined as Partnership administrator", membership,
-                   {"roles": [None, ["Partnership administrator"]]})
+        log_action(
+            partnership,
+            "partnership.created",
+            f"Created the partnership {name}",
+            partnership,
+            created(partnership),
+        )
+        log_action(
+            partnership,
+            "membership.created",
+            f"{founder} joined as Partnership administrator",
+            membership,
+            {"roles": [None, ["Partnership administrator"]]},
+        )
         partnership_created.send(Partnership, partnership=partnership, organisation=organisation)
     return partnership
 
@@ -58,8 +70,13 @@ def update_partnership(partnership: Partnership, **values) -> Partnership:
     partnership.save()
     changes = diff(before, snapshot(partnership))
     if changes:
-        log_action(partnership, "partnership.changed", "Changed the partnership's settings",
-                   partnership, changes)
+        log_action(
+            partnership,
+            "partnership.changed",
+            "Changed the partnership's settings",
+            partnership,
+            changes,
+        )
     return partnership
 
 
@@ -70,8 +87,15 @@ def invitation_link(token: str) -> str:
 
 
 @transaction.atomic
-def invite_person(partnership: Partnership, *, email: str, full_name: str, roles: Iterable[str],
-                  organisation, invited_by) -> Invitation:
+def invite_person(
+    partnership: Partnership,
+    *,
+    email: str,
+    full_name: str,
+    roles: Iterable[str],
+    organisation,
+    invited_by,
+) -> Invitation:
     """Invite someone by e-mail with roles; refuses members and people already invited."""
     email = email.strip().lower()
     chosen = _require_roles(roles)
@@ -81,15 +105,27 @@ def invite_person(partnership: Partnership, *, email: str, full_name: str, roles
         raise ValidationError(
             {"email": f"{email} has already been invited. Resend that invitation instead."}
         )
-    invitation = Invitation(partnership=partnership, email=email, full_name=full_name,
-                            organisation=organisation, invited_by=invited_by)
+    invitation = Invitation(
+        partnership=partnership,
+        email=email,
+        full_name=full_name,
+        organisation=organisation,
+        invited_by=invited_by,
+    )
     invitation.set_roles(chosen)
     token = invitation.issue_token()
     invitation.save()
-    log_action(partnership, "invitation.created",
-               f"Invited {email} as {', '.join(invitation.role_labels)}", invitation,
-               {"email": [None, email], "roles": [None, invitation.role_labels],
-                "organisation": [None, str(organisation)]})
+    log_action(
+        partnership,
+        "invitation.created",
+        f"Invited {email} as {', '.join(invitation.role_labels)}",
+        invitation,
+        {
+            "email": [None, email],
+            "roles": [None, invitation.role_labels],
+            "organisation": [None, str(organisation)],
+        },
+    )
     _send_invitation(invitation, token)
     return invitation
 
@@ -115,8 +151,12 @@ def resend_invitation(invitation: Invitation) -> Invitation:
     Invitation.objects.filter(pk=invitation.pk).update(
         token_hash=invitation.token_hash, expires_at=invitation.expires_at
     )
-    log_action(invitation.partnership, "invitation.resent", f"Resent the invitation to "
-               f"{invitation.email}", invitation)
+    log_action(
+        invitation.partnership,
+        "invitation.resent",
+        f"Resent the invitation to {invitation.email}",
+        invitation,
+    )
     _send_invitation(invitation, token)
     return invitation
 
@@ -127,9 +167,13 @@ def revoke_invitation(invitation: Invitation) -> Invitation:
         raise ValidationError("This invitation has already been used or withdrawn.")
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
-    log_action(invitation.partnership, "invitation.revoked",
-               f"Withdrew the invitation to {invitation.email}", invitation,
-               {"state": ["pending", "revoked"]})
+    log_action(
+        invitation.partnership,
+        "invitation.revoked",
+        f"Withdrew the invitation to {invitation.email}",
+        invitation,
+        {"state": ["pending", "revoked"]},
+    )
     return invitation
 
 
@@ -158,8 +202,9 @@ def invitation_problem(invitation: Invitation | None) -> str | None:
 
 
 @transaction.atomic
-def accept_invitation(invitation: Invitation, *, user=None, full_name: str = "",
-                      password: str = "") -> Membership:
+def accept_invitation(
+    invitation: Invitation, *, user=None, full_name: str = "", password: str = ""
+) -> Membership:
     """Join the partnership: with the signed-in account, or a new one made from the form."""
     with scope(partnership=invitation.partnership):
         locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
@@ -176,8 +221,9 @@ def accept_invitation(invitation: Invitation, *, user=None, full_name: str = "",
             )
         if Membership.objects.filter(user=user).exists():
             raise ValidationError(f"You are already a member of {locked.partnership.name}.")
-        membership = Membership(partnership=locked.partnership, user=user,
-                                organisation=locked.organisation)
+        membership = Membership(
+            partnership=locked.partnership, user=user, organisation=locked.organisation
+        )
         membership.set_roles(locked.roles)
         membership.save()
         locked.accepted_at = timezone.now()
@@ -186,17 +232,21 @@ def accept_invitation(invitation: Invitation, *, user=None, full_name: str = "",
         from accord.context import acting
 
         with acting(user=user, organisation=locked.organisation):
-            log_action(locked.partnership, "membership.created",
-                       f"{user} accepted the invitation and joined as "
-                       f"{', '.join(membership.role_labels)}", membership,
-                       {"roles": [None, membership.role_labels],
-                        "organisation": [None, str(membership.organisation)]})
+            log_action(
+                locked.partnership,
+                "membership.created",
+                f"{user} accepted the invitation and joined as {', '.join(membership.role_labels)}",
+                membership,
+                {
+                    "roles": [None, membership.role_labels],
+                    "organisation": [None, str(membership.organisation)],
+                },
+            )
         return membership
 
 
 @transaction.atomic
-def change_membership(membership: Membership, *, roles: Iterable[str], organisation
-                      ) -> Membership:
+def change_membership(membership: Membership, *, roles: Iterable[str], organisation) -> Membership:
     chosen = _require_roles(roles)
     partnership = membership.partnership
     if Role.ADMINISTRATOR not in chosen and membership.is_administrator:
@@ -208,20 +258,30 @@ def change_membership(membership: Membership, *, roles: Iterable[str], organisat
     after = {"roles": membership.role_labels, "organisation": str(membership.organisation)}
     changes = diff(before, after)
     if changes:
-        log_action(partnership, "membership.changed", f"Changed {membership.user}'s roles",
-                   membership, changes)
+        log_action(
+            partnership,
+            "membership.changed",
+            f"Changed {membership.user}'s roles",
+            membership,
+            changes,
+        )
     return membership
 
 
 def _keep_an_administrator(membership: Membership) -> None:
     # Lock every administrator's row, so two people demoting each other at once cannot both
     # succeed and leave the partnership without one.
-    admins = list(Membership.objects.select_for_update().filter(is_administrator=True)
-                  .values_list("pk", flat=True))
+    admins = list(
+        Membership.objects.select_for_update()
+        .filter(is_administrator=True)
+        .values_list("pk", flat=True)
+    )
     if not [pk for pk in admins if pk != membership.pk]:
         raise ValidationError(
-            {"roles": "A partnership needs at least one administrator. Make someone else an "
-                      "administrator first."}
+            {
+                "roles": "A partnership needs at least one administrator. Make someone else an "
+                "administrator first."
+            }
         )
 
 
@@ -229,7 +289,11 @@ def _keep_an_administrator(membership: Membership) -> None:
 def remove_membership(membership: Membership) -> None:
     if membership.is_administrator:
         _keep_an_administrator(membership)
-    log_action(membership.partnership, "membership.removed",
-               f"Removed {membership.user} from the partnership", membership,
-               {"roles": [membership.role_labels, None]})
+    log_action(
+        membership.partnership,
+        "membership.removed",
+        f"Removed {membership.user} from the partnership",
+        membership,
+        {"roles": [membership.role_labels, None]},
+    )
     membership.delete()

@@ -10,16 +10,24 @@ partnership_urlpatterns = [
     path("people/", views.people, name="people"),
     path("people/invite/", views.invite, name="invite"),
     path("people/<int:membership_id>/", views.membership, name="membership"),
-    path("people/<int:membership_id>/remove/", views.remove_membership,
-         name="remove_membership"),
-    path("invitations/<int:invitation_id>/resend/", views.invitation_action,
-         {"action": "resend"}, name="resend_invitation"),
-    path("invitations/<int:invitation_id>/revoke/", views.invitation_action,
-         {"action": "revoke"}, name="revoke_invitation"),
+    path("people/<int:membership_id>/remove/", views.remove_membership, name="remove_membership"),
+    path(
+        "invitations/<int:invitation_id>/resend/",
+        views.invitation_action,
+        {"action": "resend"},
+        name="resend_invitation",
+    ),
+    path(
+        "invitations/<int:invitation_id>/revoke/",
+        views.invitation_action,
+        {"action": "revoke"},
+        name="revoke_invitation",
+    ),
     path("audit/", views.audit_log, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
-    path("audit/<int:content_type_id>/<str:object_id>/", views.object_history,
-         name="object_history"),
+    path(
+        "audit/<int:content_type_id>/<str:object_id>/", views.object_history, name="object_history"
+    ),
 ]
 
 urlpatterns = [

@@ -54,8 +54,7 @@ def choose(request):
 
 @login_required
 def create(request):
-    form = PartnershipCreateForm(request.POST or None,
-                                 organisations=directory.all_organisations())
+    form = PartnershipCreateForm(request.POST or None, organisations=directory.all_organisations())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -74,8 +73,11 @@ def _create_with_organisation(user, data) -> Partnership:
         data["new_organisation"].strip()
     )
     return services.create_partnership(
-        name=data["name"], slug=data["slug"], description=data["description"],
-        founder=user, organisation=organisation,
+        name=data["name"],
+        slug=data["slug"],
+        description=data["description"],
+        founder=user,
+        organisation=organisation,
     )
 
 
@@ -93,9 +95,7 @@ def partnership_settings(request):
     partnership = request.partnership
     form = PartnershipSettingsForm(request.POST or None, instance=partnership)
     if request.method == "POST" and form.is_valid():
-        services.update_partnership(
-            Partnership.objects.get(pk=partnership.pk), **form.cleaned_data
-        )
+        services.update_partnership(Partnership.objects.get(pk=partnership.pk), **form.cleaned_data)
         messages.success(request, "The partnership's settings have been saved.")
         return redirect("tenancy:settings", partnership_slug=partnership.slug)
     return render(request, "tenancy/settings.html", {"form": form})
@@ -108,38 +108,51 @@ def people(request):
     invitations = None
     if request.membership.can(Perm.MANAGE_PEOPLE):
         invitations = list(Invitation.objects.pending().select_related("organisation"))
-    return render(request, "tenancy/people.html", {
-        "page": page, "invitations": invitations,
-        "people_base": reverse("tenancy:people",
-                               kwargs={"partnership_slug": request.partnership.slug}),
-    })
+    return render(
+        request,
+        "tenancy/people.html",
+        {
+            "page": page,
+            "invitations": invitations,
+            "people_base": reverse(
+                "tenancy:people", kwargs={"partnership_slug": request.partnership.slug}
+            ),
+        },
+    )
 
 
 @requires(Perm.MANAGE_PEOPLE)
 def invite(request):
     partnership = request.partnership
-    form = InviteForm(request.POST or None,
-                      organisations=directory.partner_organisations(partnership))
+    form = InviteForm(
+        request.POST or None, organisations=directory.partner_organisations(partnership)
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            invitation = services.invite_person(partnership, invited_by=request.user,
-                                                **form.cleaned_data)
+            invitation = services.invite_person(
+                partnership, invited_by=request.user, **form.cleaned_data
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             messages.success(request, f"An invitation has been sent to {invitation.email}.")
             return redirect("tenancy:people", partnership_slug=partnership.slug)
-    return render(request, "tenancy/invite.html",
-                  {"form": form, "valid_days": settings.INVITATION_VALID_DAYS})
+    return render(
+        request, "tenancy/invite.html", {"form": form, "valid_days": settings.INVITATION_VALID_DAYS}
+    )
 
 
 @requires(Perm.MANAGE_PEOPLE)
 def membership(request, membership_id: int):
-    member = get_object_or_404(Membership.objects.select_related("user", "organisation"),
-                               pk=membership_id)
+    member = get_object_or_404(
+        Membership.objects.select_related("user", "organisation"), pk=membership_id
+    )
     initial = {"organisation": member.organisation_id, "roles": member.roles}
-    form = MembershipForm(request.POST or None, initial=initial,
-                          organisations=directory.partner_organisations(request.partnership))
+    form = MembershipForm(
+        request.POST or None,
+        initial=initial,
+        organisations=directory.partner_organisations(request.partnership),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.change_membership(member, **form.cleaned_data)
@@ -190,8 +203,9 @@ def _filtered_audit(request):
     if form.is_valid():
         data = form.cleaned_data
         if data["q"]:
-            entries = entries.filter(Q(summary__icontains=data["q"])
-                                     | Q(object_repr__icontains=data["q"]))
+            entries = entries.filter(
+                Q(summary__icontains=data["q"]) | Q(object_repr__icontains=data["q"])
+            )
         if data["action"]:
             entries = entries.filter(action=data["action"])
         if data["actor"]:
@@ -212,12 +226,24 @@ def audit_log(request):
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    history = reverse("tenancy:object_history", kwargs={
-        "partnership_slug": request.partnership.slug, "content_type_id": 0, "object_id": "0"})
-    return render(request, "tenancy/audit_log.html", {
-        "form": form, "page": page, "query": query.urlencode(),
-        "history_base": history.removesuffix("0/0/"),
-    })
+    history = reverse(
+        "tenancy:object_history",
+        kwargs={
+            "partnership_slug": request.partnership.slug,
+            "content_type_id": 0,
+            "object_id": "0",
+        },
+    )
+    return render(
+        request,
+        "tenancy/audit_log.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "history_base": history.removesuffix("0/0/"),
+        },
+    )
 
 
 @requires(Perm.VIEW_AUDIT)
@@ -232,22 +258,36 @@ def audit_export(request):
 
     def rows():
         writer = csv.writer(Echo())
-        yield writer.writerow(["When (UTC)", "Person", "Organisation", "Action", "Description",
-                               "Record", "Changes", "Request id"])
+        yield writer.writerow(
+            [
+                "When (UTC)",
+                "Person",
+                "Organisation",
+                "Action",
+                "Description",
+                "Record",
+                "Changes",
+                "Request id",
+            ]
+        )
         with scope(partnership=partnership):
             for e in entries.iterator(chunk_size=2000):
-                yield writer.writerow([
-                    e.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-                    e.actor_name, e.organisation_name, e.action, e.summary, e.object_repr,
-                    "; ".join(f"{k}: {v[0]!r} -> {v[1]!r}" for k, v in e.changes.items()),
-                    e.request_id,
-                ])
+                yield writer.writerow(
+                    [
+                        e.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                        e.actor_name,
+                        e.organisation_name,
+                        e.action,
+                        e.summary,
+                        e.object_repr,
+                        "; ".join(f"{k}: {v[0]!r} -> {v[1]!r}" for k, v in e.changes.items()),
+                        e.request_id,
+                    ]
+                )
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="audit-{partnership.slug}-{stamp}.csv"'
-    )
+    response["Content-Disposition"] = f'attachment; filename="audit-{partnership.slug}-{stamp}.csv"'
     return response
 
 
@@ -257,48 +297,70 @@ def object_history(request, content_type_id: int, object_id: str):
     entries = list(AuditEntry.objects.filter(content_type=content_type, object_id=object_id))
     if not entries:
         raise Http404("No history for this record in this partnership.")
-    return render(request, "tenancy/object_history.html",
-                  {"entries": entries, "object_repr": entries[0].object_repr,
-                   "kind": content_type.name})
+    return render(
+        request,
+        "tenancy/object_history.html",
+        {"entries": entries, "object_repr": entries[0].object_repr, "kind": content_type.name},
+    )
 
 
 def accept_invitation(request, token: str):
     invitation = services.find_invitation(token)
     problem = services.invitation_problem(invitation)
     if problem:
-        return render(request, "tenancy/invitation_problem.html", {"problem": problem},
-                      status=410 if invitation else 404)
+        return render(
+            request,
+            "tenancy/invitation_problem.html",
+            {"problem": problem},
+            status=410 if invitation else 404,
+        )
     existing = request.user if request.user.is_authenticated else None
     if existing and existing.email.lower() != invitation.email.lower():
-        return render(request, "tenancy/invitation_problem.html", {
-            "problem": f"This invitation is for {invitation.email}, but you are signed in as "
-                       f"{existing.email}. Sign out, then open the link again.",
-        }, status=403)
+        return render(
+            request,
+            "tenancy/invitation_problem.html",
+            {
+                "problem": f"This invitation is for {invitation.email}, but you are signed in as "
+                f"{existing.email}. Sign out, then open the link again.",
+            },
+            status=403,
+        )
     from django.contrib.auth import get_user_model
 
     needs_account = existing is None
     if needs_account and get_user_model().objects.filter(email__iexact=invitation.email).exists():
         login_url = reverse("account_login") + "?next=" + request.path
-        return render(request, "tenancy/invitation_sign_in.html",
-                      {"invitation": invitation, "login_url": login_url})
-    form = AcceptInvitationForm(request.POST or None, email=invitation.email,
-                                initial={"full_name": invitation.full_name}) \
-        if needs_account else None
+        return render(
+            request,
+            "tenancy/invitation_sign_in.html",
+            {"invitation": invitation, "login_url": login_url},
+        )
+    form = (
+        AcceptInvitationForm(
+            request.POST or None,
+            email=invitation.email,
+            initial={"full_name": invitation.full_name},
+        )
+        if needs_account
+        else None
+    )
     if request.method == "POST" and (form is None or form.is_valid()):
         try:
             if form is None:
                 member = services.accept_invitation(invitation, user=existing)
             else:
                 member = services.accept_invitation(
-                    invitation, full_name=form.cleaned_data["full_name"],
+                    invitation,
+                    full_name=form.cleaned_data["full_name"],
                     password=form.cleaned_data["password1"],
                 )
-                login(request, member.user,
-                      backend="django.contrib.auth.backends.ModelBackend")
+                login(request, member.user, backend="django.contrib.auth.backends.ModelBackend")
         except ValidationError as exc:
-            return render(request, "tenancy/invitation_problem.html",
-                          {"problem": exc.messages[0]}, status=409)
+            return render(
+                request, "tenancy/invitation_problem.html", {"problem": exc.messages[0]}, status=409
+            )
         messages.success(request, f"Welcome to {invitation.partnership.name}.")
         return redirect("tenancy:dashboard", partnership_slug=invitation.partnership.slug)
-    return render(request, "tenancy/accept_invitation.html",
-                  {"invitation": invitation, "form": form})
+    return render(
+        request, "tenancy/accept_invitation.html", {"invitation": invitation, "form": form}
+    )

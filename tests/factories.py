@@ -45,16 +45,24 @@ class PartnershipFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"partnership-{n}")
 
 
-def make_partner(partnership: Partnership, organisation: Organisation | None = None,
-                 status: str = PartnerStatus.ACTIVE) -> Partner:
+def make_partner(
+    partnership: Partnership,
+    organisation: Organisation | None = None,
+    status: str = PartnerStatus.ACTIVE,
+) -> Partner:
     organisation = organisation or OrganisationFactory()
     with scope(partnership=partnership):
-        return Partner.objects.create(partnership=partnership, organisation=organisation,
-                                      status=status)
+        return Partner.objects.create(
+            partnership=partnership, organisation=organisation, status=status
+        )
 
 
-def make_member(partnership: Partnership, *roles: Role | str, user: User | None = None,
-                organisation: Organisation | None = None) -> Membership:
+def make_member(
+    partnership: Partnership,
+    *roles: Role | str,
+    user: User | None = None,
+    organisation: Organisation | None = None,
+) -> Membership:
     """A person in the partnership with these roles, acting for a partner organisation."""
     user = user or UserFactory()
     if organisation is None:
@@ -66,9 +74,14 @@ def make_member(partnership: Partnership, *roles: Role | str, user: User | None 
     return membership
 
 
-def make_invitation(partnership: Partnership, *roles: Role | str, email: str | None = None,
-                    organisation: Organisation | None = None, invited_by: User | None = None,
-                    **fields):
+def make_invitation(
+    partnership: Partnership,
+    *roles: Role | str,
+    email: str | None = None,
+    organisation: Organisation | None = None,
+    invited_by: User | None = None,
+    **fields,
+):
     """A pending invitation made directly (no e-mail). Returns (invitation, token)."""
     from tenancy.models import Invitation
 

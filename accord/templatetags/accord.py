@@ -28,8 +28,9 @@ def govuk_widget(bound_field, css_class: str):
 
 @register.simple_tag
 def tag_list(items) -> str:
-    return format_html_join(" ", '<strong class="govuk-tag govuk-tag--grey">{}</strong>',
-                            ((i,) for i in items))
+    return format_html_join(
+        " ", '<strong class="govuk-tag govuk-tag--grey">{}</strong>', ((i,) for i in items)
+    )
 
 
 @register.filter
@@ -40,14 +41,18 @@ def changes_list(changes: dict) -> str:
     rows = []
     for field, pair in changes.items():
         before, after = (list(pair) + [None, None])[:2]
-        rows.append(format_html(
-            '<dt class="govuk-!-font-weight-bold">{}</dt>'
-            '<dd class="govuk-!-margin-left-0 govuk-!-margin-bottom-1">{}<ins class="accord-diff-after">{}</ins></dd>',
-            field.replace("_", " "),
-            format_html('<del class="accord-diff-before">{}</del> → ', _text(before))
-            if before is not None else "",
-            _text(after) if after is not None else "(removed)",
-        ))
+        rows.append(
+            format_html(
+                '<dt class="govuk-!-font-weight-bold">{}</dt>'
+                '<dd class="govuk-!-margin-left-0 govuk-!-margin-bottom-1">'
+                '{}<ins class="accord-diff-after">{}</ins></dd>',
+                field.replace("_", " "),
+                format_html('<del class="accord-diff-before">{}</del> → ', _text(before))
+                if before is not None
+                else "",
+                _text(after) if after is not None else "(removed)",
+            )
+        )
     return format_html('<dl class="govuk-!-margin-0">{}</dl>', mark_safe("".join(rows)))  # noqa: S308
 
 

@@ -8,47 +8,129 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('address', models.TextField(blank=True, verbose_name='head office address')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='telephone')),
-                ('data_protection_email', models.EmailField(blank=True, max_length=254, verbose_name='data protection e-mail')),
-                ('dpo_name', models.CharField(blank=True, max_length=150, verbose_name='data protection officer')),
-                ('ico_reference', models.CharField(blank=True, help_text="From the ICO's register of fee payers, such as Z6034810.", max_length=8, null=True, unique=True, validators=[django.core.validators.RegexValidator('^Z(?:\\d{7}|[A-Z]\\d{6})$', 'Enter an ICO registration reference as Z and 7 digits, such as Z6034810, or Z, a letter and 6 digits, such as ZA123456.')], verbose_name='ICO registration reference')),
-                ('sector', models.CharField(choices=[('local_authority', 'Local authority'), ('nhs', 'NHS'), ('police', 'Police'), ('fire', 'Fire and rescue'), ('education', 'Education'), ('voluntary', 'Voluntary and community'), ('private', 'Private'), ('other', 'Other')], default='other', max_length=20)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("address", models.TextField(blank=True, verbose_name="head office address")),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="telephone")),
+                (
+                    "data_protection_email",
+                    models.EmailField(
+                        blank=True, max_length=254, verbose_name="data protection e-mail"
+                    ),
+                ),
+                (
+                    "dpo_name",
+                    models.CharField(
+                        blank=True, max_length=150, verbose_name="data protection officer"
+                    ),
+                ),
+                (
+                    "ico_reference",
+                    models.CharField(
+                        blank=True,
+                        help_text="From the ICO's register of fee payers, such as Z6034810.",
+                        max_length=8,
+                        null=True,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^Z(?:\\d{7}|[A-Z]\\d{6})$",
+                                "Enter an ICO registration reference as Z and 7 digits, such as Z6034810, or Z, a letter and 6 digits, such as ZA123456.",
+                            )
+                        ],
+                        verbose_name="ICO registration reference",
+                    ),
+                ),
+                (
+                    "sector",
+                    models.CharField(
+                        choices=[
+                            ("local_authority", "Local authority"),
+                            ("nhs", "NHS"),
+                            ("police", "Police"),
+                            ("fire", "Fire and rescue"),
+                            ("education", "Education"),
+                            ("voluntary", "Voluntary and community"),
+                            ("private", "Private"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['name'],
-                'indexes': [models.Index(django.db.models.functions.text.Lower('name'), name='organisation_name_lower')],
+                "ordering": ["name"],
+                "indexes": [
+                    models.Index(
+                        django.db.models.functions.text.Lower("name"),
+                        name="organisation_name_lower",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Partner',
+            name="Partner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('invited', 'Invited'), ('active', 'Active'), ('withdrawing', 'Withdrawing'), ('withdrawn', 'Withdrawn')], default='active', max_length=12)),
-                ('added_on', models.DateField(default=django.utils.timezone.localdate)),
-                ('joined_on', models.DateField(blank=True, null=True, verbose_name='active since')),
-                ('notice_given_on', models.DateField(blank=True, null=True)),
-                ('withdrawal_reason', models.TextField(blank=True)),
-                ('leaves_on', models.DateField(blank=True, null=True, verbose_name='withdrawal takes effect on')),
-                ('withdrawn_on', models.DateField(blank=True, null=True)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='partners', to='signatories.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("invited", "Invited"),
+                            ("active", "Active"),
+                            ("withdrawing", "Withdrawing"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="active",
+                        max_length=12,
+                    ),
+                ),
+                ("added_on", models.DateField(default=django.utils.timezone.localdate)),
+                ("joined_on", models.DateField(blank=True, null=True, verbose_name="active since")),
+                ("notice_given_on", models.DateField(blank=True, null=True)),
+                ("withdrawal_reason", models.TextField(blank=True)),
+                (
+                    "leaves_on",
+                    models.DateField(
+                        blank=True, null=True, verbose_name="withdrawal takes effect on"
+                    ),
+                ),
+                ("withdrawn_on", models.DateField(blank=True, null=True)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="partners",
+                        to="signatories.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['organisation__name'],
+                "ordering": ["organisation__name"],
             },
         ),
     ]

@@ -5,26 +5,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('signatories', '0001_initial'),
-        ('tenancy', '0001_initial'),
+        ("signatories", "0001_initial"),
+        ("tenancy", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='partner',
-            name='partnership',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.partnership'),
+            model_name="partner",
+            name="partnership",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="tenancy.partnership",
+            ),
         ),
         migrations.AddIndex(
-            model_name='partner',
-            index=models.Index(fields=['partnership', 'status'], name='partner_status'),
+            model_name="partner",
+            index=models.Index(fields=["partnership", "status"], name="partner_status"),
         ),
         migrations.AddConstraint(
-            model_name='partner',
-            constraint=models.UniqueConstraint(fields=('partnership', 'organisation'), name='one_partner_record_each'),
+            model_name="partner",
+            constraint=models.UniqueConstraint(
+                fields=("partnership", "organisation"), name="one_partner_record_each"
+            ),
         ),
     ]

@@ -8,99 +8,279 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('signatories', '0001_initial'),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("signatories", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Partnership',
+            name="Partnership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(help_text='Lower-case letters, numbers and hyphens. It appears in every address.', max_length=60, unique=True, validators=[django.core.validators.RegexValidator('^[a-z0-9]+(?:-[a-z0-9]+)*$', 'Use lower-case letters, numbers and single hyphens, such as bedfordshire-isp.')], verbose_name='short name for web addresses')),
-                ('description', models.TextField(blank=True)),
-                ('public_page_enabled', models.BooleanField(default=False, help_text="Shows the partnership's adopted protocols and signatories to anyone.", verbose_name='publish a public page')),
-                ('mfa_required', models.BooleanField(default=False, help_text='Members must set up an authenticator app before they can open the partnership.', verbose_name='require two-factor authentication')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "slug",
+                    models.SlugField(
+                        help_text="Lower-case letters, numbers and hyphens. It appears in every address.",
+                        max_length=60,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9]+(?:-[a-z0-9]+)*$",
+                                "Use lower-case letters, numbers and single hyphens, such as bedfordshire-isp.",
+                            )
+                        ],
+                        verbose_name="short name for web addresses",
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                (
+                    "public_page_enabled",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Shows the partnership's adopted protocols and signatories to anyone.",
+                        verbose_name="publish a public page",
+                    ),
+                ),
+                (
+                    "mfa_required",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Members must set up an authenticator app before they can open the partnership.",
+                        verbose_name="require two-factor authentication",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Invitation',
+            name="Invitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_administrator', models.BooleanField(default=False, verbose_name='Partnership administrator')),
-                ('is_steering_group', models.BooleanField(default=False, verbose_name='Steering group member')),
-                ('is_ig_officer', models.BooleanField(default=False, verbose_name='IG officer')),
-                ('is_signatory', models.BooleanField(default=False, verbose_name='Authorised signatory')),
-                ('is_dpo', models.BooleanField(default=False, verbose_name='Data protection officer')),
-                ('is_viewer', models.BooleanField(default=False, verbose_name='Viewer')),
-                ('email', models.EmailField(max_length=254, verbose_name='e-mail address')),
-                ('full_name', models.CharField(blank=True, max_length=150, verbose_name='full name')),
-                ('token_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('expires_at', models.DateTimeField()),
-                ('accepted_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('accepted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('invited_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='signatories.organisation')),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.partnership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "is_administrator",
+                    models.BooleanField(default=False, verbose_name="Partnership administrator"),
+                ),
+                (
+                    "is_steering_group",
+                    models.BooleanField(default=False, verbose_name="Steering group member"),
+                ),
+                ("is_ig_officer", models.BooleanField(default=False, verbose_name="IG officer")),
+                (
+                    "is_signatory",
+                    models.BooleanField(default=False, verbose_name="Authorised signatory"),
+                ),
+                (
+                    "is_dpo",
+                    models.BooleanField(default=False, verbose_name="Data protection officer"),
+                ),
+                ("is_viewer", models.BooleanField(default=False, verbose_name="Viewer")),
+                ("email", models.EmailField(max_length=254, verbose_name="e-mail address")),
+                (
+                    "full_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="full name"),
+                ),
+                ("token_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("expires_at", models.DateTimeField()),
+                ("accepted_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "accepted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "invited_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="signatories.organisation",
+                    ),
+                ),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.partnership",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_administrator', models.BooleanField(default=False, verbose_name='Partnership administrator')),
-                ('is_steering_group', models.BooleanField(default=False, verbose_name='Steering group member')),
-                ('is_ig_officer', models.BooleanField(default=False, verbose_name='IG officer')),
-                ('is_signatory', models.BooleanField(default=False, verbose_name='Authorised signatory')),
-                ('is_dpo', models.BooleanField(default=False, verbose_name='Data protection officer')),
-                ('is_viewer', models.BooleanField(default=False, verbose_name='Viewer')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='signatories.organisation')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.partnership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "is_administrator",
+                    models.BooleanField(default=False, verbose_name="Partnership administrator"),
+                ),
+                (
+                    "is_steering_group",
+                    models.BooleanField(default=False, verbose_name="Steering group member"),
+                ),
+                ("is_ig_officer", models.BooleanField(default=False, verbose_name="IG officer")),
+                (
+                    "is_signatory",
+                    models.BooleanField(default=False, verbose_name="Authorised signatory"),
+                ),
+                (
+                    "is_dpo",
+                    models.BooleanField(default=False, verbose_name="Data protection officer"),
+                ),
+                ("is_viewer", models.BooleanField(default=False, verbose_name="Viewer")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="signatories.organisation",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.partnership",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['user__full_name', 'user__email'],
-                'constraints': [models.UniqueConstraint(fields=('partnership', 'user'), name='one_membership_each')],
+                "ordering": ["user__full_name", "user__email"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("partnership", "user"), name="one_membership_each"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('actor_name', models.CharField(blank=True, max_length=300)),
-                ('organisation_name', models.CharField(blank=True, max_length=300)),
-                ('action', models.CharField(max_length=80)),
-                ('summary', models.CharField(max_length=500)),
-                ('object_id', models.CharField(blank=True, max_length=64)),
-                ('object_repr', models.CharField(blank=True, max_length=300)),
-                ('changes', models.JSONField(blank=True, default=dict)),
-                ('request_id', models.CharField(blank=True, max_length=64)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('content_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contenttypes.contenttype')),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='signatories.organisation')),
-                ('partnership', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.partnership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("actor_name", models.CharField(blank=True, max_length=300)),
+                ("organisation_name", models.CharField(blank=True, max_length=300)),
+                ("action", models.CharField(max_length=80)),
+                ("summary", models.CharField(max_length=500)),
+                ("object_id", models.CharField(blank=True, max_length=64)),
+                ("object_repr", models.CharField(blank=True, max_length=300)),
+                ("changes", models.JSONField(blank=True, default=dict)),
+                ("request_id", models.CharField(blank=True, max_length=64)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "content_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="signatories.organisation",
+                    ),
+                ),
+                (
+                    "partnership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenancy.partnership",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'audit entries',
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['partnership', '-at', '-id'], name='audit_partnership_recent'), models.Index(fields=['partnership', 'content_type', 'object_id'], name='audit_object'), models.Index(fields=['partnership', 'action'], name='audit_action')],
+                "verbose_name_plural": "audit entries",
+                "ordering": ["-at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["partnership", "-at", "-id"], name="audit_partnership_recent"
+                    ),
+                    models.Index(
+                        fields=["partnership", "content_type", "object_id"], name="audit_object"
+                    ),
+                    models.Index(fields=["partnership", "action"], name="audit_action"),
+                ],
             },
         ),
     ]
