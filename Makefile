@@ -12,7 +12,7 @@ RUN_ENV := DEBUG=1
 TEST_DATABASE_URL ?= postgres://accord:accord@127.0.0.1:5432/accord
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 TEST_ENV := SECRET_KEY=test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DJANGO_ALLOW_ASYNC_UNSAFE=true
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL)
 PROD_CHECK_ENV := DEBUG=0 SECRET_KEY=$$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=') \
 	ALLOWED_HOSTS=accord.example.org SITE_URL=https://accord.example.org
 
@@ -48,7 +48,8 @@ lint: $(STAMP)
 
 check: $(STAMP) services
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
-	$(TEST_ENV) $(PROD_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PROD_CHECK_ENV) \
+		$(PY) manage.py check --deploy --fail-level WARNING
 	$(PY) -c "import yaml,sys; d=yaml.safe_load(open('docker-compose.yml')); assert {'web','worker','beat','db','redis'} <= set(d['services']), d['services'].keys(); print('docker-compose.yml parses')"
 
 test: $(STAMP) services node_modules/.package-lock.json lint check
