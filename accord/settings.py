@@ -46,7 +46,9 @@ INSTALLED_APPS = [
     "accord",
     "accounts",
     "tenancy",
+    "documents",
     "signatories",
+    "protocols",
 ]
 
 MIDDLEWARE = [
@@ -168,6 +170,13 @@ MFA_ALLOW_UNVERIFIED_EMAIL = True
 GUARDIAN_ANONYMOUS_USER_NAME = None
 ANONYMOUS_USER_NAME = None
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14)
+SIGNING_LINK_VALID_DAYS = env.int("SIGNING_LINK_VALID_DAYS", default=30)
+
+# The platform's certificate that seals signed PDFs (PAdES). `make run` and the tests create a
+# self-signed development pair at these paths when they are missing.
+SEAL_CERTIFICATE_FILE = env.str("SEAL_CERTIFICATE_FILE", default=str(VAR_DIR / "seal" / "cert.pem"))
+SEAL_KEY_FILE = env.str("SEAL_KEY_FILE", default=str(VAR_DIR / "seal" / "key.pem"))
+SEAL_KEY_PASSPHRASE = env.str("SEAL_KEY_PASSPHRASE", default="")
 
 # E-mail: the console by default; SMTP (or any backend) from EMAIL_URL.
 _email = env.email_url("EMAIL_URL", default="consolemail://")

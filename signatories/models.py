@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -103,3 +104,155 @@ class Partner(models.Model):
 
     def __str__(self) -> str:
         return str(self.organisation)
+
+
+class AuthorisedSignatory(models.Model):
+    """A person who may sign for a partner organisation (Chief Executive, SIRO, ...)."""
+
+    class Position(models.TextChoices):
+        CHIEF_EXECUTIVE = "Chief Executive", "Chief Executive"
+        SIRO = "Senior Information Risk Owner", "Senior Information Risk Owner (SIRO)"
+        CALDICOTT = "Caldicott Guardian", "Caldicott Guardian"
+        DPO = "Data Protection Officer", "Data Protection Officer"
+        DIRECTOR = "Director", "Director"
+        OTHER = "Other", "Other"
+
+    partnership = models.ForeignKey(
+        "tenancy.Partnership", on_delete=models.CASCADE, related_name="+"
+    )
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="signatories")
+    name = models.CharField(max_length=150)
+    position = models.CharField(max_length=150)
+    email = models.EmailField("e-mail address")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ScopedManager(partnership="partnership")
+
+    class Meta:
+        ordering = ["partner__organisation__name", "name"]
+        verbose_name_plural = "authorised signatories"
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.position}"
+
+
+class RequestStatus(models.TextChoices):
+    SENT = "sent", "Sent"
+    OPENED = "opened", "Opened"
+    SIGNED = "signed", "Signed"
+    DECLINED = "declined", "Declined"
+    VOID = "void", "Replaced by a new link"
+
+
+LIVE_STATUSES = [
+    RequestStatus.SENT,
+    RequestStatus.OPENED,
+    RequestStatus.SIGNED,
+    RequestStatus.DECLINED,
+]
+
+
+class SignatureRequest(models.Model):
+    """A partner asked to sign one frozen document, through an e-mailed link."""
+
+    partnership = models.ForeignKey(
+        "tenancy.Partnership", on_delete=models.CASCADE, related_name="+"
+    )
+    document = models.ForeignKey(
+        "documents.FrozenDocument", on_delete=models.PROTECT, related_name="signature_requests"
+    )
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="signature_requests"
+    )
+    signatory = models.ForeignKey(
+        AuthorisedSignatory,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="requests",
+    )
+    email = models.EmailField("sent to")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    status = models.CharField(
+        max_length=10, choices=RequestStatus.choices, default=RequestStatus.SENT
+    )
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    opened_at = models.DateTimeField(null=True, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    remind_every_days = models.PositiveSmallIntegerField(default=7)
+    max_reminders = models.PositiveSmallIntegerField(default=3)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    last_reminded_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = ScopedManager(partnership="partnership")
+
+    class Meta:
+        ordering = ["partner__organisation__name", "-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "partner"],
+                condition=models.Q(status__in=LIVE_STATUSES),
+                name="one_live_request_per_partner",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "sent_at"], name="request_status_sent")]
+
+    def __str__(self) -> str:
+        return f"{self.partner} asked to sign {self.document}"
+
+
+class Signature(models.Model):
+    """A partner's answer to a signature request: signed or declined. Never changed."""
+
+    class Outcome(models.TextChoices):
+        SIGNED = "signed", "Signed"
+        DECLINED = "declined", "Declined"
+
+    partnership = models.ForeignKey(
+        "tenancy.Partnership", on_delete=models.PROTECT, related_name="+"
+    )
+    document = models.ForeignKey(
+        "documents.FrozenDocument", on_delete=models.PROTECT, related_name="signatures"
+    )
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="signatures")
+    request = models.OneToOneField(
+        SignatureRequest, on_delete=models.PROTECT, related_name="signature"
+    )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    name = models.CharField(max_length=150)
+    position = models.CharField(max_length=150)
+    email = models.EmailField()
+    reason = models.TextField(blank=True, help_text="Why the partner declined.")
+    at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    sha256 = models.CharField("SHA-256 of the document signed", max_length=64)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = ScopedManager(partnership="partnership")
+
+    class Meta:
+        ordering = ["at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "partner"], name="one_answer_per_partner_per_document"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} {self.get_outcome_display().lower()} {self.document}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise PermissionError("Signatures cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Signatures cannot be deleted.")
