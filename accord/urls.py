@@ -9,6 +9,7 @@ from . import views
 # Every page of a partnership lives under /p/<slug>/, where tenancy's middleware admits it.
 partnership_pages = [
     path("partners/", include("signatories.urls")),
+    path("protocols/", include("protocols.urls")),
 ]
 
 urlpatterns = [
@@ -19,5 +20,8 @@ urlpatterns = [
     path("organisations/", include(organisation_urlpatterns)),
     path("", include("tenancy.urls")),
     path("p/<slug:partnership_slug>/", include(partnership_pages)),
+    # Reached by e-mailed links and by the public: no membership needed.
+    path("", include("signatories.signing_urls")),
+    path("public/<slug:slug>/", include("protocols.public_urls")),
     path("admin/", admin.site.urls),
 ]
