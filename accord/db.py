@@ -27,11 +27,11 @@ def refuse_changes(table: str) -> migrations.RunPython:
     def up(apps, schema_editor):
         sql = {"postgresql": _PG_UP, "sqlite": _SQLITE_UP}.get(schema_editor.connection.vendor)
         if sql:
-            schema_editor.execute(sql.format(table=table))
+            schema_editor.execute(sql.format(table=table), params=None)
 
     def down(apps, schema_editor):
         sql = {"postgresql": _PG_DOWN, "sqlite": _SQLITE_DOWN}.get(schema_editor.connection.vendor)
         if sql:
-            schema_editor.execute(sql.format(table=table))
+            schema_editor.execute(sql.format(table=table), params=None)
 
     return migrations.RunPython(up, down)

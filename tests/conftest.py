@@ -64,3 +64,32 @@ def bob(alpha):
 def charlie(beta):
     """Administrator of Beta only."""
     return make_member(beta, Role.ADMINISTRATOR).user
+
+
+@pytest.fixture(scope="session")
+def _seal_certificate(tmp_path_factory):
+    """One self-signed development seal for the whole run (making an RSA key takes time)."""
+    from documents.seal import ensure_development_certificate
+
+    folder = tmp_path_factory.mktemp("seal")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    ensure_development_certificate(cert, key)
+    return cert, key
+
+
+@pytest.fixture
+def pdf_storage(settings, tmp_path, _seal_certificate):
+    """Stored files under tmp_path and the test seal: for tests that store or seal PDFs."""
+    cert, key = _seal_certificate
+    settings.SEAL_CERTIFICATE_FILE = str(cert)
+    settings.SEAL_KEY_FILE = str(key)
+    media = tmp_path / "media"
+    settings.MEDIA_ROOT = str(media)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(media)},
+        },
+    }
+    return media
