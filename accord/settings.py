@@ -171,6 +171,8 @@ GUARDIAN_ANONYMOUS_USER_NAME = None
 ANONYMOUS_USER_NAME = None
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14)
 SIGNING_LINK_VALID_DAYS = env.int("SIGNING_LINK_VALID_DAYS", default=30)
+# Record the signer's address from X-Forwarded-For (only behind a proxy that sets it).
+SIGNING_TRUST_X_FORWARDED_FOR = env.bool("SIGNING_TRUST_X_FORWARDED_FOR", default=False)
 
 # The platform's certificate that seals signed PDFs (PAdES). `make run` and the tests create a
 # self-signed development pair at these paths when they are missing.

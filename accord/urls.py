@@ -8,7 +8,8 @@ from . import views
 
 # Every page of a partnership lives under /p/<slug>/, where tenancy's middleware admits it.
 partnership_pages = [
-    path("partners/", include("signatories.urls")),
+    # Partners (partners/...) and signing tasks (signing/...).
+    path("", include("signatories.urls")),
     path("protocols/", include("protocols.urls")),
 ]
 

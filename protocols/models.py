@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -44,6 +45,7 @@ class Protocol(models.Model):
         validators=[MaxValueValidator(20)],
     )
     retired_at = models.DateTimeField(null=True, blank=True)
+    retirement_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = ScopedManager(partnership="partnership")
@@ -66,6 +68,9 @@ class VersionStatus(models.TextChoices):
 
 
 EDITABLE = {VersionStatus.DRAFT}
+LOCKED_MESSAGE = "This version went for approval/signature and cannot change: start a new version"
+# Once a version is frozen, these never change.
+FROZEN_FIELDS = ("major", "minor", "change_summary", "document_id", "protocol_id")
 
 
 class ProtocolVersion(models.Model):
@@ -97,6 +102,20 @@ class ProtocolVersion(models.Model):
     )
     sent_at = models.DateTimeField(null=True, blank=True)
     signed_at = models.DateTimeField("fully signed at", null=True, blank=True)
+    issued_at = models.DateTimeField(
+        null=True, blank=True, help_text="A minor version issued without signing again."
+    )
+    carries_signatures_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The signed version whose signatures an issued minor version carries.",
+    )
+    return_reason = models.TextField(
+        blank=True, help_text="Why the steering group last returned it to draft."
+    )
 
     objects = ScopedManager(partnership="partnership")
 
@@ -110,6 +129,24 @@ class ProtocolVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.protocol} {self.number}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Once frozen, a version's number, summary and document never change.
+        stored = getattr(self, "_stored", {})
+        if stored.get("document_id") is not None:
+            changed = [name for name, value in stored.items() if getattr(self, name) != value]
+            if changed:
+                raise ValidationError(LOCKED_MESSAGE)
+        super().save(*args, **kwargs)
+        self._stored = {name: getattr(self, name) for name in FROZEN_FIELDS}
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored = {
+            name: getattr(instance, name) for name in FROZEN_FIELDS if name in field_names
+        }
+        return instance
 
     @property
     def number(self) -> str:
@@ -137,6 +174,16 @@ class Section(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:
+        if not ProtocolVersion.objects.filter(pk=self.version_id, status__in=EDITABLE).exists():
+            raise ValidationError(LOCKED_MESSAGE)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if not ProtocolVersion.objects.filter(pk=self.version_id, status__in=EDITABLE).exists():
+            raise ValidationError(LOCKED_MESSAGE)
+        return super().delete(*args, **kwargs)
+
 
 class Legislation(models.Model):
     """The partnership's library of statutes (copied from Accord's list, then its own)."""
@@ -145,7 +192,9 @@ class Legislation(models.Model):
         "tenancy.Partnership", on_delete=models.CASCADE, related_name="+"
     )
     title = models.CharField(max_length=200)
-    year = models.PositiveSmallIntegerField()
+    year = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Leave blank for common law."
+    )
     url = models.URLField("legislation.gov.uk address", blank=True)
     note = models.TextField(blank=True)
 

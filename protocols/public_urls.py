@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import public_views
 
 app_name = "public"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", public_views.partnership_page, name="partnership"),
+    path("protocols/<int:protocol_id>/pdf/", public_views.protocol_pdf, name="protocol_pdf"),
+]

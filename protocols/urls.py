@@ -1,5 +1,39 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "protocols"
 
-urlpatterns: list = []
+version = "<int:protocol_id>/versions/<int:version_id>/"
+section = version + "sections/<int:section_id>/"
+
+urlpatterns = [
+    path("", views.protocol_list, name="list"),
+    path("new/", views.create, name="create"),
+    path("legislation/", views.legislation, name="legislation"),
+    path("legislation/add/", views.legislation_add, name="legislation_add"),
+    path("legislation/<int:legislation_id>/", views.legislation_edit, name="legislation_edit"),
+    path(
+        "legislation/<int:legislation_id>/delete/",
+        views.legislation_delete,
+        name="legislation_delete",
+    ),
+    path("<int:protocol_id>/", views.detail, name="detail"),
+    path("<int:protocol_id>/settings/", views.protocol_settings, name="settings"),
+    path("<int:protocol_id>/retire/", views.retire, name="retire"),
+    path("<int:protocol_id>/versions/", views.versions, name="versions"),
+    path("<int:protocol_id>/versions/new/", views.new_version, name="new_version"),
+    path("<int:protocol_id>/compare/", views.compare, name="compare"),
+    path(version, views.version_detail, name="version"),
+    path(version + "submit/", views.submit, name="submit"),
+    path(version + "approve/", views.approve, name="approve"),
+    path(version + "return/", views.return_to_draft, name="return"),
+    path(version + "send/", views.send, name="send"),
+    path(version + "issue/", views.issue, name="issue"),
+    path(version + "signatories/", views.signatories, name="signatories"),
+    path(version + "pdf/", views.pdf, name="pdf"),
+    path(version + "sections/add/", views.section_add, name="section_add"),
+    path(section, views.section_edit, name="section_edit"),
+    path(section + "delete/", views.section_delete, name="section_delete"),
+    path(section + "move/", views.section_move, name="section_move"),
+]

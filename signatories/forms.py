@@ -1,6 +1,14 @@
 from django import forms
 
-from .models import Organisation, PartnerStatus, ico_reference_validator, normalise_ico_reference
+from documents.verify import normalise_sha256
+
+from .models import (
+    AuthorisedSignatory,
+    Organisation,
+    PartnerStatus,
+    ico_reference_validator,
+    normalise_ico_reference,
+)
 
 ORGANISATION_ERRORS = {
     "name": {"required": "Enter the organisation's name."},
@@ -101,3 +109,182 @@ class StatusForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [(s, PartnerStatus(s).label) for s in allowed]
         self.fields["status"].error_messages["required"] = "Choose the new status."
+
+
+class SignatoryForm(forms.Form):
+    name = forms.CharField(
+        label="Full name",
+        max_length=150,
+        error_messages={
+            "required": "Enter the signatory's full name.",
+            "max_length": "The name must be 150 characters or fewer.",
+        },
+    )
+    position = forms.ChoiceField(
+        label="Position",
+        choices=AuthorisedSignatory.Position.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the signatory's position."},
+    )
+    other_position = forms.CharField(
+        label="Position, if other",
+        max_length=150,
+        required=False,
+        help_text="Only when you chose Other, such as Director of Adult Social Care.",
+        error_messages={"max_length": "The position must be 150 characters or fewer."},
+    )
+    email = forms.EmailField(
+        label="E-mail address",
+        max_length=254,
+        help_text="Documents to sign are sent here.",
+        error_messages={
+            "required": "Enter the signatory's e-mail address.",
+            "invalid": "Enter an e-mail address like name@example.gov.uk.",
+        },
+    )
+
+    @classmethod
+    def initial_for(cls, signatory: AuthorisedSignatory) -> dict:
+        known = signatory.position in AuthorisedSignatory.Position.values
+        return {
+            "name": signatory.name,
+            "position": signatory.position if known else AuthorisedSignatory.Position.OTHER,
+            "other_position": "" if known else signatory.position,
+            "email": signatory.email,
+        }
+
+    def clean(self):
+        data = super().clean()
+        if data.get("position") == AuthorisedSignatory.Position.OTHER:
+            other = (data.get("other_position") or "").strip()
+            if other:
+                data["position"] = other
+            elif "other_position" not in self.errors:
+                self.add_error("other_position", "Enter the position.")
+        return data
+
+    def values(self) -> dict:
+        return {k: self.cleaned_data[k] for k in ("name", "position", "email")}
+
+
+class SigningForm(forms.Form):
+    """Sign or decline: one form, two buttons (action=sign or action=decline)."""
+
+    ACTIONS = ("sign", "decline")
+
+    name = forms.CharField(
+        label="Your full name",
+        max_length=150,
+        error_messages={
+            "required": "Enter your full name.",
+            "max_length": "Your full name must be 150 characters or fewer.",
+        },
+    )
+    position = forms.CharField(
+        label="Your position",
+        max_length=150,
+        help_text="For example, Chief Executive or Senior Information Risk Owner (SIRO).",
+        error_messages={
+            "required": "Enter your position.",
+            "max_length": "Your position must be 150 characters or fewer.",
+        },
+    )
+    confirmed = forms.BooleanField(required=False)
+    reason = forms.CharField(
+        label="Your reason for declining",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Needed if you decline. The partnership will see it.",
+        error_messages={"max_length": "The reason must be 5,000 characters or fewer."},
+    )
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+        self.fields[
+            "confirmed"
+        ].label = f"I confirm I am authorised to sign this on behalf of {organisation}"
+
+    @property
+    def action(self) -> str:
+        return self.data.get("action", "") if self.is_bound else ""
+
+    def clean(self):
+        data = super().clean()
+        if self.action not in self.ACTIONS:
+            raise forms.ValidationError("Choose Sign or Decline.")
+        if self.action == "sign" and not data.get("confirmed"):
+            self.add_error(
+                "confirmed", f"Confirm that you are authorised to sign for {self.organisation}"
+            )
+        reason = (data.get("reason") or "").strip()
+        if self.action == "decline" and not reason and "reason" not in self.errors:
+            self.add_error("reason", "Enter the reason for declining.")
+        return data
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is the organisation withdrawing?",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="The other partners will see this in the notice.",
+        error_messages={
+            "required": "Enter the reason for withdrawing.",
+            "max_length": "The reason must be 5,000 characters or fewer.",
+        },
+    )
+
+
+MAX_PDF_BYTES = 20 * 1024 * 1024
+
+
+class VerifyForm(forms.Form):
+    file = forms.FileField(
+        label="Upload the PDF",
+        required=False,
+        help_text="Up to 20 MB.",
+        error_messages={"empty": "The chosen file is empty."},
+    )
+    sha256 = forms.CharField(
+        label="Or enter its SHA-256 fingerprint",
+        required=False,
+        max_length=200,
+        help_text="64 characters, letters a to f and digits 0 to 9, as printed on the document.",
+        error_messages={"max_length": "A SHA-256 fingerprint is 64 characters long."},
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if not upload:
+            return None
+        if upload.size > MAX_PDF_BYTES:
+            raise forms.ValidationError("The file must be smaller than 20 MB.")
+        upload.seek(0)
+        if upload.read(5) != b"%PDF-":
+            raise forms.ValidationError("The file is not a PDF")
+        upload.seek(0)
+        return upload
+
+    def clean_sha256(self):
+        value = "".join((self.cleaned_data.get("sha256") or "").split()).replace(":", "")
+        if not value:
+            return ""
+        try:
+            return normalise_sha256(value)
+        except ValueError as exc:
+            raise forms.ValidationError(
+                "Enter the SHA-256 as 64 characters, letters a to f and digits 0 to 9."
+            ) from exc
+
+    def clean(self):
+        data = super().clean()
+        has_file, has_hash = bool(data.get("file")), bool(data.get("sha256"))
+        if self.errors:
+            return data
+        if has_file and has_hash:
+            self.add_error("sha256", "Upload a PDF or enter a SHA-256 fingerprint, not both.")
+        elif not has_file and not has_hash:
+            self.add_error("file", "Choose a PDF to upload, or enter its SHA-256 fingerprint.")
+        return data

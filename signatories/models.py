@@ -256,3 +256,29 @@ class Signature(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Signatures cannot be deleted.")
+
+
+class ReminderLink(models.Model):
+    """A further link to an unanswered request, e-mailed with a reminder.
+
+    The first link's hash is on the request itself; each reminder adds one, so every link the
+    signatory was sent works until the request is answered, replaced or expires. Only the
+    SHA-256 of each link's secret is kept.
+    """
+
+    partnership = models.ForeignKey(
+        "tenancy.Partnership", on_delete=models.CASCADE, related_name="+"
+    )
+    request = models.ForeignKey(
+        SignatureRequest, on_delete=models.CASCADE, related_name="reminder_links"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ScopedManager(partnership="partnership")
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Reminder link for {self.request}"

@@ -1,14 +1,17 @@
 """What this app adds to the partnership's dashboard, navigation and periodic sweep."""
 
 from accord import sweeps
+from accord.context import current_actor
 from tenancy import dashboard, directory, navigation
 from tenancy.audit import describe_actions
 from tenancy.roles import Perm
 
 from .models import Partner, PartnerStatus
 from .services import complete_due_withdrawals
+from .signing import open_request_count, send_due_reminders
 
 navigation.register("Partners", "signatories:partners", Perm.VIEW, 20)
+navigation.register("Signing", "signatories:tasks", Perm.SIGN, 60)
 dashboard.register(
     "Active partners",
     lambda partnership: Partner.objects.filter(status=PartnerStatus.ACTIVE).count(),
@@ -16,7 +19,17 @@ dashboard.register(
     Perm.VIEW,
     10,
 )
+
+
+def _signing_tasks(partnership) -> int:
+    """Unanswered requests awaiting the organisation the member acts for (one query)."""
+    organisation = current_actor().organisation
+    return open_request_count(organisation) if organisation is not None else 0
+
+
+dashboard.register("Signing tasks", _signing_tasks, "signatories:tasks", Perm.SIGN, 15)
 sweeps.register("partners.complete_due_withdrawals")(complete_due_withdrawals)
+sweeps.register("signing.reminders")(send_due_reminders)
 
 
 def _partner_organisations(partnership):
@@ -65,5 +78,15 @@ describe_actions(
         "partner.created": "Partner added",
         "partner.status_changed": "Partner's status changed",
         "organisation.changed": "Organisation's record updated",
+        "signatory.created": "Authorised signatory added",
+        "signatory.changed": "Authorised signatory changed",
+        "signatory.deactivated": "Authorised signatory deactivated",
+        "signatory.reactivated": "Authorised signatory reactivated",
+        "signature.requested": "Asked to sign",
+        "signature.reissued": "Signing link sent again",
+        "signature.opened": "Signing link opened",
+        "signature.reminded": "Reminded to sign",
+        "signature.signed": "Signed",
+        "signature.declined": "Declined to sign",
     }
 )

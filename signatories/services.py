@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
+from accord.mail import send_templated_email
 from tenancy.audit import created, diff, log_action, snapshot
-from tenancy.models import Partnership
+from tenancy.models import Membership, Partnership
 
-from .models import Organisation, Partner, PartnerStatus
+from .models import AuthorisedSignatory, Organisation, Partner, PartnerStatus
 
 ORGANISATION_FIELDS = [
     "name",
@@ -32,6 +35,25 @@ TRANSITIONS: dict[str, set[str]] = {
     PartnerStatus.WITHDRAWN: {PartnerStatus.ACTIVE},
 }
 DEFAULT_NOTICE = timedelta(weeks=4)
+
+# Who decides a partnership's notice period for withdrawal (protocols: the lead protocol's).
+_notice_providers: list[Callable[[Partnership], timedelta | None]] = []
+
+
+def register_notice_period(func: Callable[[Partnership], timedelta | None]) -> Callable:
+    """Add `func(partnership) -> timedelta | None`, the notice a partner must give to withdraw.
+
+    Called inside the partnership's scope; None means it has no say. The longest answer wins;
+    with none, DEFAULT_NOTICE (4 weeks).
+    """
+    if func not in _notice_providers:
+        _notice_providers.append(func)
+    return func
+
+
+def notice_period(partnership: Partnership) -> timedelta:
+    periods = [p for p in (f(partnership) for f in _notice_providers) if p is not None]
+    return max(periods, default=DEFAULT_NOTICE)
 
 
 def search_organisations(query: str, limit: int = 20) -> list[Organisation]:
@@ -128,10 +150,15 @@ def change_partner_status(
     *,
     reason: str = "",
     notice_given_on: date | None = None,
-    notice: timedelta = DEFAULT_NOTICE,
+    notice: timedelta | None = None,
 ) -> Partner:
-    """Move a partner to another status, if that transition is allowed."""
+    """Move a partner to another status, if that transition is allowed.
+
+    Giving notice (to WITHDRAWING) and its taking effect (WITHDRAWING to WITHDRAWN) e-mail the
+    partnership (see withdrawal_recipients). `notice` defaults to notice_period().
+    """
     partner = Partner.objects.select_for_update().get(pk=partner.pk)
+    previous = partner.status
     if new_status not in TRANSITIONS[partner.status]:
         raise ValidationError(
             f"A partner that is {partner.get_status_display().lower()} cannot become "
@@ -147,6 +174,8 @@ def change_partner_status(
     elif new_status == PartnerStatus.WITHDRAWING:
         if not reason.strip():
             raise ValidationError({"reason": "Enter the reason for withdrawing."})
+        if notice is None:
+            notice = notice_period(partner.partnership)
         partner.notice_given_on = notice_given_on or today
         partner.leaves_on = partner.notice_given_on + notice
         partner.withdrawal_reason = reason.strip()
@@ -160,7 +189,127 @@ def change_partner_status(
         partner,
         diff(before, snapshot(partner)),
     )
+    if new_status == PartnerStatus.WITHDRAWING:
+        _send_withdrawal_email("withdrawal_notice", partner)
+    elif new_status == PartnerStatus.WITHDRAWN and previous == PartnerStatus.WITHDRAWING:
+        _send_withdrawal_email("withdrawal_complete", partner)
     return partner
+
+
+def withdrawal_recipients(partner: Partner) -> list[str]:
+    """Who hears of a withdrawal: the authorised signatories and data protection e-mail of
+    every active partner and of the one withdrawing, and the partnership's administrators."""
+    partners = Partner.objects.filter(Q(status=PartnerStatus.ACTIVE) | Q(pk=partner.pk))
+    addresses = set(
+        partners.exclude(organisation__data_protection_email="").values_list(
+            "organisation__data_protection_email", flat=True
+        )
+    )
+    addresses |= set(
+        AuthorisedSignatory.objects.filter(is_active=True, partner__in=partners).values_list(
+            "email", flat=True
+        )
+    )
+    addresses |= set(
+        Membership.objects.filter(is_administrator=True).values_list("user__email", flat=True)
+    )
+    return sorted(a.lower() for a in addresses if a)
+
+
+def _send_withdrawal_email(name: str, partner: Partner) -> None:
+    send_templated_email(
+        name,
+        withdrawal_recipients(partner),
+        {
+            "partner": partner,
+            "organisation": partner.organisation,
+            "partnership": partner.partnership,
+        },
+    )
+
+
+# Authorised signatories of a partner
+
+
+def _duplicate_signatory(partner: Partner, email: str, exclude: int | None = None) -> None:
+    others = AuthorisedSignatory.objects.filter(
+        partner=partner, is_active=True, email__iexact=email
+    )
+    if exclude is not None:
+        others = others.exclude(pk=exclude)
+    if others.exists():
+        raise ValidationError(
+            {"email": f"{email} is already an authorised signatory of {partner.organisation}."}
+        )
+
+
+@transaction.atomic
+def add_signatory(partner: Partner, *, name: str, position: str, email: str) -> AuthorisedSignatory:
+    email = email.strip().lower()
+    _duplicate_signatory(partner, email)
+    signatory = AuthorisedSignatory(
+        partnership=partner.partnership,
+        partner=partner,
+        name=name.strip(),
+        position=position.strip(),
+        email=email,
+    )
+    signatory.full_clean()
+    signatory.save()
+    log_action(
+        partner.partnership,
+        "signatory.created",
+        f"Added {signatory} as an authorised signatory of {partner.organisation}",
+        signatory,
+        created(signatory, ["name", "position", "email"]),
+    )
+    return signatory
+
+
+@transaction.atomic
+def update_signatory(
+    signatory: AuthorisedSignatory, *, name: str, position: str, email: str
+) -> AuthorisedSignatory:
+    signatory = AuthorisedSignatory.objects.select_for_update().get(pk=signatory.pk)
+    email = email.strip().lower()
+    if signatory.is_active:
+        _duplicate_signatory(signatory.partner, email, exclude=signatory.pk)
+    fields = ["name", "position", "email"]
+    before = snapshot(signatory, fields)
+    signatory.name, signatory.position, signatory.email = name.strip(), position.strip(), email
+    signatory.full_clean()
+    signatory.save(update_fields=fields)
+    changes = diff(before, snapshot(signatory, fields))
+    if changes:
+        log_action(
+            signatory.partnership,
+            "signatory.changed",
+            f"Changed the authorised signatory {signatory} of {signatory.partner.organisation}",
+            signatory,
+            changes,
+        )
+    return signatory
+
+
+@transaction.atomic
+def set_signatory_active(signatory: AuthorisedSignatory, active: bool) -> AuthorisedSignatory:
+    """Deactivate (no more requests go to them) or reactivate an authorised signatory."""
+    signatory = AuthorisedSignatory.objects.select_for_update().get(pk=signatory.pk)
+    if signatory.is_active == active:
+        return signatory
+    if active:
+        _duplicate_signatory(signatory.partner, signatory.email, exclude=signatory.pk)
+    signatory.is_active = active
+    signatory.save(update_fields=["is_active"])
+    organisation = signatory.partner.organisation
+    log_action(
+        signatory.partnership,
+        "signatory.reactivated" if active else "signatory.deactivated",
+        f"{signatory} {'may sign again' if active else 'no longer signs'} for {organisation}",
+        signatory,
+        {"is_active": [not active, active]},
+    )
+    return signatory
 
 
 def complete_due_withdrawals() -> int:

@@ -1,5 +1,13 @@
-from django.urls import path  # noqa: F401
+"""Pages reached by e-mailed links and by the public: no sign-in or membership needed."""
+
+from django.urls import path
+
+from . import signing_views
 
 app_name = "signing"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("sign/<str:token>/", signing_views.sign, name="sign"),
+    path("signed/", signing_views.done, name="done"),
+    path("verify/", signing_views.verify, name="verify"),
+]

@@ -1,17 +1,27 @@
 from django.urls import path
 
-from . import views
+from . import signing_views, views
 
 app_name = "signatories"
 
 urlpatterns = [
-    path("", views.partners, name="partners"),
-    path("add/", views.add_partner, name="add"),
-    path("add/new/", views.add_new_organisation, name="add_new"),
-    path("import/", views.import_partners, name="import"),
-    path("import/confirm/", views.confirm_import, name="confirm_import"),
-    path("<int:partner_id>/", views.partner, name="partner"),
-    path("<int:partner_id>/status/", views.partner_status, name="partner_status"),
+    path("partners/", views.partners, name="partners"),
+    path("partners/add/", views.add_partner, name="add"),
+    path("partners/add/new/", views.add_new_organisation, name="add_new"),
+    path("partners/import/", views.import_partners, name="import"),
+    path("partners/import/confirm/", views.confirm_import, name="confirm_import"),
+    path("partners/<int:partner_id>/", views.partner, name="partner"),
+    path("partners/<int:partner_id>/status/", views.partner_status, name="partner_status"),
+    path("partners/<int:partner_id>/withdraw/", views.withdraw, name="withdraw"),
+    path("partners/<int:partner_id>/signatories/", views.signatories, name="signatories"),
+    path(
+        "partners/<int:partner_id>/signatories/<int:signatory_id>/",
+        views.signatory,
+        name="signatory",
+    ),
+    path("signing/", signing_views.tasks, name="tasks"),
+    path("signing/<int:request_id>/", signing_views.sign_in_app, name="sign"),
+    path("signing/requests/<int:request_id>/resend/", signing_views.resend, name="resend"),
 ]
 
 organisation_urlpatterns = (

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from tenancy.models import Membership
@@ -21,9 +24,18 @@ from .forms import (
     OrganisationEditForm,
     OrganisationForm,
     OrganisationSearchForm,
+    SignatoryForm,
     StatusForm,
+    WithdrawForm,
 )
-from .models import Organisation, Partner, PartnerStatus
+from .models import (
+    AuthorisedSignatory,
+    Organisation,
+    Partner,
+    PartnerStatus,
+    RequestStatus,
+    SignatureRequest,
+)
 
 IMPORT_SESSION_KEY = "partner-import"
 PAGE_SIZE = 50
@@ -66,8 +78,148 @@ def partner(request, partner_id: int):
             "partner": record,
             "people": people,
             "can_edit_organisation": _acts_for(request.user, record.organisation),
+            "signatories": list(AuthorisedSignatory.objects.filter(partner=record, is_active=True)),
+            "open_requests": list(
+                SignatureRequest.objects.filter(
+                    partner=record, status__in=[RequestStatus.SENT, RequestStatus.OPENED]
+                )
+                .select_related("document")
+                .order_by("-sent_at")
+            ),
+            "can_give_notice": _may_give_notice(request.membership, record),
+            "now": timezone.now(),
         },
     )
+
+
+def _may_give_notice(membership, record: Partner) -> bool:
+    """Administrators, and the partner's own authorised signatories, may give its notice."""
+    return membership.can(Perm.MANAGE_PARTNERS) or (
+        membership.can(Perm.SIGN) and membership.organisation_id == record.organisation_id
+    )
+
+
+@requires(Perm.VIEW)
+def withdraw(request, partner_id: int):
+    """Give notice of withdrawal. Open to every member to read why they may or may not give
+    it; only those who may (see _may_give_notice) can send it (403 otherwise)."""
+    record = get_object_or_404(Partner.objects.select_related("organisation"), pk=partner_id)
+    allowed = _may_give_notice(request.membership, record)
+    if request.method == "POST" and not allowed:
+        raise PermissionDenied("Only an administrator or the partner's signatory can do this.")
+    notice = services.notice_period(request.partnership)
+    form = None
+    if allowed and record.status == PartnerStatus.ACTIVE:
+        form = WithdrawForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.change_partner_status(
+                    record,
+                    PartnerStatus.WITHDRAWING,
+                    reason=form.cleaned_data["reason"],
+                    notice=notice,
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, f"{record.organisation} has given notice of withdrawal.")
+                return redirect(
+                    "signatories:partner",
+                    partnership_slug=request.partnership.slug,
+                    partner_id=record.pk,
+                )
+    return render(
+        request,
+        "signatories/withdraw.html",
+        {
+            "partner": record,
+            "form": form,
+            "allowed": allowed,
+            "notice": _duration(notice),
+            "leaves_on": timezone.localdate() + notice,
+        },
+    )
+
+
+def _duration(period: timedelta) -> str:
+    if period.days % 7 == 0 and period.days:
+        weeks = period.days // 7
+        return f"{weeks} week{'s' if weeks != 1 else ''}"
+    return f"{period.days} day{'s' if period.days != 1 else ''}"
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@requires(Perm.MANAGE_PARTNERS)
+def signatories(request, partner_id: int):
+    record = get_object_or_404(Partner.objects.select_related("organisation"), pk=partner_id)
+    form = SignatoryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            signatory = services.add_signatory(record, **form.values())
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"{signatory.name} is now an authorised signatory of {record.organisation}.",
+            )
+            return redirect(
+                "signatories:signatories",
+                partnership_slug=request.partnership.slug,
+                partner_id=record.pk,
+            )
+    return render(
+        request,
+        "signatories/signatories.html",
+        {
+            "partner": record,
+            "form": form,
+            "signatories": list(AuthorisedSignatory.objects.filter(partner=record)),
+        },
+    )
+
+
+@requires(Perm.MANAGE_PARTNERS)
+def signatory(request, partner_id: int, signatory_id: int):
+    record = get_object_or_404(
+        AuthorisedSignatory.objects.select_related("partner__organisation"),
+        pk=signatory_id,
+        partner_id=partner_id,
+    )
+    back = redirect(
+        "signatories:signatories", partnership_slug=request.partnership.slug, partner_id=partner_id
+    )
+    action = request.POST.get("action", "save") if request.method == "POST" else ""
+    if action in ("deactivate", "reactivate"):
+        try:
+            services.set_signatory_active(record, action == "reactivate")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request,
+                f"{record.name} may sign again."
+                if action == "reactivate"
+                else f"{record.name} is no longer an authorised signatory.",
+            )
+        return back
+    form = SignatoryForm(request.POST or None, initial=SignatoryForm.initial_for(record))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_signatory(record, **form.values())
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"{form.cleaned_data['name']}'s details have been saved.")
+            return back
+    return render(request, "signatories/signatory.html", {"signatory": record, "form": form})
 
 
 @requires(Perm.MANAGE_PARTNERS)

@@ -61,7 +61,13 @@ class PartnershipCreateForm(forms.ModelForm):
 class PartnershipSettingsForm(forms.ModelForm):
     class Meta:
         model = Partnership
-        fields = ["name", "description", "public_page_enabled", "mfa_required"]
+        fields = [
+            "name",
+            "description",
+            "public_page_enabled",
+            "public_signatory_names",
+            "mfa_required",
+        ]
         error_messages = {"name": {"required": "Enter the partnership's name."}}
 
 

@@ -38,6 +38,11 @@ class Partnership(models.Model):
         default=False,
         help_text="Shows the partnership's adopted protocols and signatories to anyone.",
     )
+    public_signatory_names = models.BooleanField(
+        "show signatories' names on the public page",
+        default=False,
+        help_text="Otherwise the public page lists each signing organisation, position and date.",
+    )
     mfa_required = models.BooleanField(
         "require two-factor authentication",
         default=False,

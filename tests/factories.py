@@ -121,3 +121,139 @@ def totp_code(secret: str) -> str:
 
     counter = next(iter(yield_hotp_counters_from_time()))
     return format_hotp_value(hotp_value(secret, counter))
+
+
+# Documents to sign, authorised signatories and signature requests
+
+
+def make_document(
+    partnership: Partnership,
+    *,
+    title: str = "Information Sharing Protocol",
+    version_label: str = "1.0",
+    html: str | None = None,
+    kind: str = "protocol",
+):
+    """A frozen document version, made directly (its HTML and that HTML's SHA-256)."""
+    import hashlib
+
+    from documents.models import FrozenDocument
+
+    html = html or (
+        f"<h2>1. Purpose</h2><p>{title} {version_label}: the partners share information "
+        "lawfully, securely and only as much as each purpose needs.</p>"
+    )
+    with scope(partnership=partnership):
+        return FrozenDocument.objects.create(
+            partnership=partnership,
+            kind=kind,
+            title=title,
+            version_label=version_label,
+            html=html,
+            sha256=hashlib.sha256(html.encode()).hexdigest(),
+        )
+
+
+def make_signatory(partner: Partner, **fields):
+    from faker import Faker
+
+    from signatories.models import AuthorisedSignatory
+
+    values = {
+        "name": Faker("en_GB").name(),
+        "position": AuthorisedSignatory.Position.CHIEF_EXECUTIVE,
+        "email": UserFactory.build().email,
+        **fields,
+    }
+    with scope(partnership=partner.partnership):
+        return AuthorisedSignatory.objects.create(
+            partnership=partner.partnership, partner=partner, **values
+        )
+
+
+def make_signature_request(partner: Partner, document=None, **fields):
+    """A live request for `partner` made directly (no e-mail). Returns (request, token)."""
+    import hashlib
+    import secrets
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from signatories.models import SignatureRequest
+
+    document = document or make_document(partner.partnership)
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    values = {
+        "email": UserFactory.build().email,
+        "sent_at": now,
+        "expires_at": now + timedelta(days=30),
+        **fields,
+    }
+    with scope(partnership=partner.partnership):
+        request = SignatureRequest.objects.create(
+            partnership=partner.partnership,
+            document=document,
+            partner=partner,
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            **values,
+        )
+    return request, token
+
+
+def first_signatory(partner: Partner):
+    """The partner's first authorised signatory, made if it has none."""
+    from signatories.models import AuthorisedSignatory
+
+    with scope(partnership=partner.partnership):
+        existing = AuthorisedSignatory.objects.filter(partner=partner).order_by("pk").first()
+    return existing or make_signatory(partner)
+
+
+def open_request(partner: Partner):
+    """A live, unanswered signature request for the partner, made if it has none."""
+    from signatories.models import RequestStatus, SignatureRequest
+
+    with scope(partnership=partner.partnership):
+        existing = (
+            SignatureRequest.objects.filter(
+                partner=partner, status__in=[RequestStatus.SENT, RequestStatus.OPENED]
+            )
+            .order_by("pk")
+            .first()
+        )
+    return existing or make_signature_request(partner)[0]
+
+
+# Protocols
+
+
+def make_protocol(
+    partnership: Partnership,
+    *,
+    title: str = "Information sharing protocol",
+    lead: Partner | None = None,
+    by=None,
+):
+    """A protocol started from the model protocol: version 1.0, a draft."""
+    from protocols.services import create_from_model
+
+    lead = lead or make_partner(partnership)
+    with scope(partnership=partnership):
+        return create_from_model(partnership, title=title, lead=lead, by=by)
+
+
+def protocol_records(partnership: Partnership):
+    """The partnership's first protocol, its first version and section, and its first piece of
+    legislation: made on first use, led by the partnership's first partner."""
+    from protocols.models import Legislation, Protocol
+
+    with scope(partnership=partnership):
+        protocol = Protocol.objects.order_by("pk").first()
+        if protocol is None:
+            lead = Partner.objects.order_by("pk").first() or make_partner(partnership)
+            protocol = make_protocol(partnership, lead=lead)
+        version = protocol.versions.order_by("pk").first()
+        section = version.sections.order_by("position", "pk").first()
+        statute = Legislation.objects.order_by("pk").first()
+    return protocol, version, section, statute

@@ -34,7 +34,15 @@ from tenancy.models import AuditEntry, Invitation, Membership, Partnership
 from tenancy.permissions import required_permission, requires
 from tenancy.roles import GRANTS, Perm, Role
 
-from .factories import UserFactory, make_invitation, make_member, make_partner
+from .factories import (
+    UserFactory,
+    first_signatory,
+    make_invitation,
+    make_member,
+    make_partner,
+    open_request,
+    protocol_records,
+)
 
 SLUG = "partnership_slug"
 
@@ -111,6 +119,15 @@ URL_ARGUMENTS: dict[str, Callable[[World], object]] = {
     # The object history page addresses the record of an audit entry.
     "content_type_id": lambda w: w.audit_entry.content_type_id,
     "object_id": lambda w: w.audit_entry.object_id,
+    # Made on first use: the partner's authorised signatory and an unanswered request to it.
+    "signatory_id": lambda w: first_signatory(w.partner).pk,
+    "request_id": lambda w: open_request(w.partner).pk,
+    # Made on first use: a draft protocol led by the world's partner, and the legislation
+    # library it copies.
+    "protocol_id": lambda w: protocol_records(w.partnership)[0].pk,
+    "version_id": lambda w: protocol_records(w.partnership)[1].pk,
+    "section_id": lambda w: protocol_records(w.partnership)[2].pk,
+    "legislation_id": lambda w: protocol_records(w.partnership)[3].pk,
 }
 
 

@@ -1,0 +1,92 @@
+"""The PDF of a protocol version: its frozen text, revision table and signatories."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from documents.models import RenderedPdf
+from documents.pdf import PdfContent, RevisionRow, SignatoryRow, SigningEvent, stored_pdf
+
+from .models import ProtocolVersion, VersionStatus
+from .services import everyone_signed, partners_asked, signature_source
+
+
+def revisions(version: ProtocolVersion) -> tuple[RevisionRow, ...]:
+    """Every version up to this one that says what it changed, oldest first."""
+    rows = []
+    earlier = (
+        ProtocolVersion.objects.filter(protocol_id=version.protocol_id)
+        .select_related("author")
+        .order_by("major", "minor")
+    )
+    for v in earlier:
+        if (v.major, v.minor) > (version.major, version.minor) or not v.change_summary:
+            continue
+        when = v.approved_at or v.created_at
+        rows.append(
+            RevisionRow(
+                version=v.number,
+                date=timezone.localdate(when),
+                author=(v.author.full_name or v.author.email) if v.author else "",
+                summary=v.change_summary,
+            )
+        )
+    return tuple(rows)
+
+
+def pdf_content(version: ProtocolVersion) -> PdfContent:
+    """What the PDF of a frozen version shows now (signatures change it; text never does)."""
+    from signatories.signing import signatures_for, signing_table
+
+    if version.document_id is None:
+        raise ValueError(f"{version} has not been frozen, so it has no PDF.")
+    source = signature_source(version)
+    partners = list(partners_asked(version))
+    table = signing_table(source.document, partners)
+    signatories = tuple(
+        SignatoryRow(
+            organisation=str(row.partner.organisation),
+            signatory=row.signer_name or "",
+            position=row.signer_position or "",
+            signed_on=timezone.localdate(row.answered_at)
+            if row.status == "Signed" and row.answered_at
+            else None,
+            status=row.status,
+        )
+        for row in table
+    )
+    events = tuple(
+        SigningEvent(
+            at=signature.at,
+            name=signature.name,
+            position=signature.position,
+            organisation=str(signature.partner.organisation),
+            ip_address=signature.ip_address or "",
+            outcome=signature.get_outcome_display(),
+        )
+        for signature in signatures_for(source.document)
+    )
+    protocol = version.protocol
+    return PdfContent(
+        document=version.document,
+        lead_organisation=str(protocol.lead.organisation),
+        status=version.get_status_display(),
+        date_in_force=protocol.date_in_force if version.status == VersionStatus.SIGNED else None,
+        revisions=revisions(version),
+        signatories=signatories,
+        events=events,
+        final=version.status == VersionStatus.SIGNED and everyone_signed(version),
+    )
+
+
+def version_pdf(version: ProtocolVersion) -> RenderedPdf:
+    """The stored PDF for the version's current signing state, rendered if it is not yet."""
+    return stored_pdf(pdf_content(version))
+
+
+def file_name(version: ProtocolVersion) -> str:
+    """Such as "bedfordshire-isp-v2.0.pdf"."""
+    from django.utils.text import slugify
+
+    stem = slugify(version.protocol.title)[:80] or "protocol"
+    return f"{stem}-v{version.number}.pdf"

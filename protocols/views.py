@@ -1,0 +1,657 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.forms import Form
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from documents.markup import render_markdown
+from tenancy.permissions import requires
+from tenancy.roles import Perm
+
+from . import services
+from .compare import compare as compare_versions
+from .forms import (
+    CompareForm,
+    LegislationForm,
+    NewVersionForm,
+    ProtocolCreateForm,
+    ProtocolSettingsForm,
+    ReasonForm,
+    SectionForm,
+    SendForm,
+)
+from .models import LOCKED_MESSAGE, Legislation, Protocol, ProtocolVersion, Section, VersionStatus
+from .pdf import file_name, version_pdf
+
+# --- Helpers -------------------------------------------------------------------------------
+
+
+def _protocol(protocol_id: int) -> Protocol:
+    return get_object_or_404(Protocol.objects.select_related("lead__organisation"), pk=protocol_id)
+
+
+def _version(protocol: Protocol, version_id: int) -> ProtocolVersion:
+    version = get_object_or_404(
+        ProtocolVersion.objects.select_related("author", "approved_by", "document"),
+        protocol=protocol,
+        pk=version_id,
+    )
+    version.protocol = protocol
+    return version
+
+
+def _section(version: ProtocolVersion, section_id: int) -> Section:
+    return get_object_or_404(Section, version=version, pk=section_id)
+
+
+def _to_version(request, version: ProtocolVersion):
+    return redirect(
+        "protocols:version",
+        partnership_slug=request.partnership.slug,
+        protocol_id=version.protocol_id,
+        version_id=version.pk,
+    )
+
+
+def _to_protocol(request, protocol: Protocol):
+    return redirect(
+        "protocols:detail", partnership_slug=request.partnership.slug, protocol_id=protocol.pk
+    )
+
+
+def _posted(request):
+    """The submitted form data, even when empty (an unticked list is still an answer)."""
+    return request.POST if request.method == "POST" else None
+
+
+def _add_errors(form: Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form: by field where it names one."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _refused(request, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+def _may_send(request, protocol: Protocol) -> bool:
+    """The lead organisation's people send for signature (and the administrator, for it)."""
+    membership = request.membership
+    return membership.can(Perm.DRAFT_DOCUMENTS) and (
+        membership.is_administrator or membership.organisation_id == protocol.lead.organisation_id
+    )
+
+
+def _require_sender(request, protocol: Protocol) -> None:
+    if not _may_send(request, protocol):
+        raise PermissionDenied(
+            f"Only the lead organisation, {protocol.lead.organisation}, or the partnership's "
+            "administrator can send this protocol for signature."
+        )
+
+
+def _refuse_locked(request, version: ProtocolVersion):
+    """The page to go to when a version can no longer be edited, or None if it can."""
+    if version.is_editable and version.protocol.retired_at is None:
+        return None
+    messages.error(request, LOCKED_MESSAGE)
+    return _to_version(request, version)
+
+
+# --- Protocols -----------------------------------------------------------------------------
+
+
+@requires(Perm.VIEW)
+def protocol_list(request):
+    protocols = list(
+        Protocol.objects.select_related("lead__organisation").prefetch_related(
+            Prefetch("versions", queryset=ProtocolVersion.objects.order_by("-major", "-minor"))
+        )
+    )
+    rows = []
+    sent = []
+    for protocol in protocols:
+        versions = list(protocol.versions.all())
+        latest = versions[0] if versions else None
+        signing = next((v for v in versions if v.document_id), None)
+        rows.append({"protocol": protocol, "latest": latest, "signing": signing})
+        if signing:
+            sent.append(signing)
+    counts = services.signing_counts(sent)
+    for row in rows:
+        row["counts"] = counts.get(row["signing"].pk) if row["signing"] else None
+    return render(
+        request,
+        "protocols/list.html",
+        {
+            "current": [r for r in rows if r["protocol"].retired_at is None],
+            "retired": [r for r in rows if r["protocol"].retired_at is not None],
+            "can_draft": request.membership.can(Perm.DRAFT_DOCUMENTS),
+        },
+    )
+
+
+@requires(Perm.DRAFT_DOCUMENTS)
+def create(request):
+    form = ProtocolCreateForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            protocol = services.create_from_model(
+                request.partnership, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"“{protocol.title}” has been started from the model protocol as draft "
+                "version 1.0.",
+            )
+            return _to_protocol(request, protocol)
+    return render(request, "protocols/create.html", {"form": form})
+
+
+def _version_page(request, protocol: Protocol, version: ProtocolVersion) -> HttpResponse:
+    membership = request.membership
+    latest = services.latest_version(protocol)
+    is_latest = latest is not None and latest.pk == version.pk
+    live = protocol.retired_at is None
+    sections = list(version.sections.order_by("position", "id"))
+    for section in sections:
+        section.html = render_markdown(section.body)
+    counts = services.signing_counts([version]).get(version.pk) if version.document_id else None
+    can_draft = membership.can(Perm.DRAFT_DOCUMENTS)
+    can_approve = membership.can(Perm.APPROVE_DOCUMENTS)
+    status = version.status
+    in_force = (
+        protocol.versions.filter(status=VersionStatus.SIGNED).order_by("-major", "-minor").first()
+    )
+    actions = {
+        "edit": live and can_draft and status == VersionStatus.DRAFT,
+        "submit": live and can_draft and status == VersionStatus.DRAFT,
+        "approve": live and can_approve and status == VersionStatus.FOR_APPROVAL,
+        "return": live
+        and can_approve
+        and status in (VersionStatus.FOR_APPROVAL, VersionStatus.APPROVED),
+        "send": live and status == VersionStatus.APPROVED and _may_send(request, protocol),
+        "issue": live
+        and status == VersionStatus.APPROVED
+        and version.minor > 0
+        and _may_send(request, protocol)
+        and services.signed_predecessor(version) is not None,
+        "new_version": live and can_draft and is_latest and status in services.BASES,
+        "retire": live and can_approve,
+        "settings": live and can_draft,
+    }
+    return render(
+        request,
+        "protocols/version.html",
+        {
+            "protocol": protocol,
+            "version": version,
+            "sections": sections,
+            "is_latest": is_latest,
+            "latest": latest,
+            "in_force": in_force,
+            "counts": counts,
+            "actions": actions,
+            "last_section": len(sections),
+        },
+    )
+
+
+@requires(Perm.VIEW)
+def detail(request, protocol_id: int):
+    protocol = _protocol(protocol_id)
+    version = services.latest_version(protocol)
+    if version is None:
+        raise Http404("This protocol has no versions.")
+    version.protocol = protocol
+    return _version_page(request, protocol, version)
+
+
+@requires(Perm.VIEW)
+def version_detail(request, protocol_id: int, version_id: int):
+    protocol = _protocol(protocol_id)
+    return _version_page(request, protocol, _version(protocol, version_id))
+
+
+@requires(Perm.DRAFT_DOCUMENTS)
+def protocol_settings(request, protocol_id: int):
+    protocol = _protocol(protocol_id)
+    if protocol.retired_at is not None:
+        messages.error(request, "This protocol has been retired and cannot change.")
+        return _to_protocol(request, protocol)
+    form = ProtocolSettingsForm(_posted(request), instance=Protocol.objects.get(pk=protocol.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_settings(protocol, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "The protocol's settings have been saved.")
+            return _to_protocol(request, protocol)
+    return render(request, "protocols/settings.html", {"protocol": protocol, "form": form})
+
+
+@requires(Perm.APPROVE_DOCUMENTS)
+def retire(request, protocol_id: int):
+    protocol = _protocol(protocol_id)
+    if protocol.retired_at is not None:
+        messages.error(request, "This protocol has already been retired.")
+        return _to_protocol(request, protocol)
+    form = ReasonForm(
+        _posted(request),
+        label="Why is the protocol being retired?",
+        required_message="Enter the reason for retiring the protocol.",
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.retire(protocol, reason=form.cleaned_data["reason"], by=request.user)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"“{protocol.title}” has been retired.")
+            return _to_protocol(request, protocol)
+    return render(request, "protocols/retire.html", {"protocol": protocol, "form": form})
+
+
+# --- Versions ------------------------------------------------------------------------------
+
+
+@requires(Perm.VIEW)
+def versions(request, protocol_id: int):
+    protocol = _protocol(protocol_id)
+    rows = list(protocol.versions.select_related("author").order_by("-major", "-minor"))
+    return render(request, "protocols/versions.html", {"protocol": protocol, "versions": rows})
+
+
+@requires(Perm.DRAFT_DOCUMENTS)
+def new_version(request, protocol_id: int):
+    protocol = _protocol(protocol_id)
+    latest = services.latest_version(protocol)
+    if protocol.retired_at is not None or latest is None or latest.status not in services.BASES:
+        messages.error(
+            request,
+            "A new version starts from an approved, sent or signed version. "
+            f"Version {latest.number if latest else ''} is "
+            f"{latest.get_status_display().lower() if latest else 'missing'}: edit it instead.",
+        )
+        return _to_protocol(request, protocol)
+    form = NewVersionForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = services.new_version(
+                protocol,
+                major=form.cleaned_data["kind"] == "major",
+                change_summary=form.cleaned_data["change_summary"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request, f"Draft version {version.number} has been started from {latest.number}."
+            )
+            return _to_version(request, version)
+    return render(
+        request,
+        "protocols/new_version.html",
+        {
+            "protocol": protocol,
+            "latest": latest,
+            "form": form,
+            "next_minor": f"{latest.major}.{latest.minor + 1}",
+            "next_major": f"{latest.major + 1}.0",
+        },
+    )
+
+
+@requires(Perm.VIEW)
+def compare(request, protocol_id: int):
+    protocol = _protocol(protocol_id)
+    all_versions = list(protocol.versions.order_by("major", "minor"))
+    initial: dict[str, Any] = {}
+    if len(all_versions) >= 2:
+        initial = {"a": all_versions[-2].pk, "b": all_versions[-1].pk}
+    form = CompareForm(request.GET or None, initial=initial, versions=all_versions)
+    enough = len(all_versions) >= 2
+    changes = chosen = None
+    if enough:
+        picked = initial
+        if form.is_bound:
+            picked = form.cleaned_data if form.is_valid() else None
+        if picked:
+            by_pk = {v.pk: v for v in all_versions}
+            chosen = (by_pk[picked["a"]], by_pk[picked["b"]])
+            changes = compare_versions(*chosen)
+    return render(
+        request,
+        "protocols/compare.html",
+        {
+            "protocol": protocol,
+            "form": form,
+            "changes": changes,
+            "chosen": chosen,
+            "enough": enough,
+        },
+    )
+
+
+@require_POST
+@requires(Perm.DRAFT_DOCUMENTS)
+def submit(request, protocol_id: int, version_id: int):
+    version = _version(_protocol(protocol_id), version_id)
+    try:
+        services.submit_for_approval(version, by=request.user)
+    except ValidationError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(
+            request, f"Version {version.number} has been sent to the steering group for approval."
+        )
+    return _to_version(request, version)
+
+
+@require_POST
+@requires(Perm.APPROVE_DOCUMENTS)
+def approve(request, protocol_id: int, version_id: int):
+    version = _version(_protocol(protocol_id), version_id)
+    try:
+        services.approve(version, by=request.user)
+    except ValidationError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(
+            request,
+            f"Version {version.number} has been approved. The lead organisation can now "
+            + ("issue it." if version.minor else "send it for signature."),
+        )
+    return _to_version(request, version)
+
+
+@requires(Perm.APPROVE_DOCUMENTS)
+def return_to_draft(request, protocol_id: int, version_id: int):
+    protocol = _protocol(protocol_id)
+    version = _version(protocol, version_id)
+    if version.status not in (VersionStatus.FOR_APPROVAL, VersionStatus.APPROVED):
+        messages.error(
+            request,
+            f"Version {version.number} is {version.get_status_display().lower()}: it cannot "
+            "be returned to draft.",
+        )
+        return _to_version(request, version)
+    form = ReasonForm(
+        _posted(request),
+        label="What needs to change?",
+        required_message="Enter what needs to change before it is approved.",
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.return_to_draft(version, reason=form.cleaned_data["reason"], by=request.user)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"Version {version.number} has been returned to draft.")
+            return _to_version(request, version)
+    return render(
+        request, "protocols/return.html", {"protocol": protocol, "version": version, "form": form}
+    )
+
+
+@requires(Perm.DRAFT_DOCUMENTS)
+def send(request, protocol_id: int, version_id: int):
+    protocol = _protocol(protocol_id)
+    version = _version(protocol, version_id)
+    _require_sender(request, protocol)
+    if version.status != VersionStatus.APPROVED or protocol.retired_at is not None:
+        messages.error(
+            request,
+            f"Version {version.number} is {version.get_status_display().lower()}: only an "
+            "approved version can be sent for signature.",
+        )
+        return _to_version(request, version)
+    form = SendForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        partners = list(form.cleaned_data["partners"])
+        try:
+            services.send_for_signature(version, partners, by=request.user)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Version {version.number} has been frozen and sent to {len(partners)} "
+                f"partner{'s' if len(partners) != 1 else ''} for signature.",
+            )
+            return redirect(
+                "protocols:signatories",
+                partnership_slug=request.partnership.slug,
+                protocol_id=protocol.pk,
+                version_id=version.pk,
+            )
+    return render(
+        request, "protocols/send.html", {"protocol": protocol, "version": version, "form": form}
+    )
+
+
+@require_POST
+@requires(Perm.DRAFT_DOCUMENTS)
+def issue(request, protocol_id: int, version_id: int):
+    protocol = _protocol(protocol_id)
+    version = _version(protocol, version_id)
+    _require_sender(request, protocol)
+    try:
+        services.issue_minor_version(version, by=request.user)
+    except ValidationError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(
+            request,
+            f"Version {version.number} has been issued and the partners' signatories told.",
+        )
+    return _to_version(request, version)
+
+
+@requires(Perm.VIEW)
+def signatories(request, protocol_id: int, version_id: int):
+    from signatories.signing import signing_table
+
+    protocol = _protocol(protocol_id)
+    version = _version(protocol, version_id)
+    source = services.signature_source(version)
+    rows = None
+    if source.document_id is not None:
+        rows = signing_table(source.document, list(services.partners_asked(version)))
+    signed = sum(1 for row in rows or () if row.status == "Signed")
+    return render(
+        request,
+        "protocols/signatories.html",
+        {
+            "protocol": protocol,
+            "version": version,
+            "source": source,
+            "rows": rows,
+            "signed": signed,
+            "declined": sum(1 for row in rows or () if row.status == "Declined"),
+        },
+    )
+
+
+@requires(Perm.VIEW)
+def pdf(request, protocol_id: int, version_id: int):
+    protocol = _protocol(protocol_id)
+    version = _version(protocol, version_id)
+    if version.document_id is None:
+        messages.error(
+            request,
+            f"Version {version.number} has no PDF yet: a version gets one when it is sent for "
+            "signature or issued.",
+        )
+        return _to_version(request, version)
+    return _pdf_response(version)
+
+
+def _pdf_response(version: ProtocolVersion) -> FileResponse:
+    stored = version_pdf(version)
+    return FileResponse(
+        stored.file.open("rb"),
+        as_attachment=True,
+        filename=file_name(version),
+        content_type="application/pdf",
+    )
+
+
+# --- Sections ------------------------------------------------------------------------------
+
+
+@requires(Perm.DRAFT_DOCUMENTS)
+def section_add(request, protocol_id: int, version_id: int):
+    protocol = _protocol(protocol_id)
+    version = _version(protocol, version_id)
+    if refused := _refuse_locked(request, version):
+        return refused
+    form = SectionForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            section = services.add_section(version, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"The section “{section.title}” has been added.")
+            return _to_version(request, version)
+    return render(
+        request,
+        "protocols/section_form.html",
+        {"protocol": protocol, "version": version, "form": form, "section": None},
+    )
+
+
+@requires(Perm.DRAFT_DOCUMENTS)
+def section_edit(request, protocol_id: int, version_id: int, section_id: int):
+    protocol = _protocol(protocol_id)
+    version = _version(protocol, version_id)
+    section = _section(version, section_id)
+    if refused := _refuse_locked(request, version):
+        return refused
+    form = SectionForm(_posted(request), initial={"title": section.title, "body": section.body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_section(section, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"The section “{form.cleaned_data['title']}” has been saved.")
+            return _to_version(request, version)
+    return render(
+        request,
+        "protocols/section_form.html",
+        {"protocol": protocol, "version": version, "form": form, "section": section},
+    )
+
+
+@requires(Perm.DRAFT_DOCUMENTS)
+def section_delete(request, protocol_id: int, version_id: int, section_id: int):
+    protocol = _protocol(protocol_id)
+    version = _version(protocol, version_id)
+    section = _section(version, section_id)
+    if refused := _refuse_locked(request, version):
+        return refused
+    if request.method == "POST":
+        try:
+            services.delete_section(section, by=request.user)
+        except ValidationError as exc:
+            _refused(request, exc)
+        else:
+            messages.success(request, f"The section “{section.title}” has been removed.")
+        return _to_version(request, version)
+    return render(
+        request,
+        "protocols/section_delete.html",
+        {"protocol": protocol, "version": version, "section": section},
+    )
+
+
+@require_POST
+@requires(Perm.DRAFT_DOCUMENTS)
+def section_move(request, protocol_id: int, version_id: int, section_id: int):
+    version = _version(_protocol(protocol_id), version_id)
+    section = _section(version, section_id)
+    try:
+        services.move_section(section, request.POST.get("direction", ""), by=request.user)
+    except ValidationError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, f"The section “{section.title}” has been moved.")
+    return _to_version(request, version)
+
+
+# --- The legislation library -------------------------------------------------------------
+
+
+@requires(Perm.VIEW)
+def legislation(request):
+    services.ensure_legislation(request.partnership)
+    return render(
+        request,
+        "protocols/legislation.html",
+        {
+            "statutes": list(Legislation.objects.order_by("title")),
+            "can_edit": request.membership.can(Perm.DRAFT_DOCUMENTS),
+        },
+    )
+
+
+def _to_legislation(request):
+    return redirect("protocols:legislation", partnership_slug=request.partnership.slug)
+
+
+@requires(Perm.DRAFT_DOCUMENTS)
+def legislation_add(request):
+    form = LegislationForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            statute = services.add_legislation(
+                request.partnership, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"{statute.title} has been added to the library.")
+            return _to_legislation(request)
+    return render(request, "protocols/legislation_form.html", {"form": form, "statute": None})
+
+
+@requires(Perm.DRAFT_DOCUMENTS)
+def legislation_edit(request, legislation_id: int):
+    statute = get_object_or_404(Legislation, pk=legislation_id)
+    form = LegislationForm(_posted(request), instance=Legislation.objects.get(pk=statute.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_legislation(statute, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"{form.cleaned_data['title']} has been saved.")
+            return _to_legislation(request)
+    return render(request, "protocols/legislation_form.html", {"form": form, "statute": statute})
+
+
+@requires(Perm.DRAFT_DOCUMENTS)
+def legislation_delete(request, legislation_id: int):
+    statute = get_object_or_404(Legislation, pk=legislation_id)
+    if request.method == "POST":
+        services.delete_legislation(statute, by=request.user)
+        messages.success(request, f"{statute.title} has been removed from the library.")
+        return _to_legislation(request)
+    return render(request, "protocols/legislation_delete.html", {"statute": statute})

@@ -1,0 +1,790 @@
+"""Online signing: asking partners to sign a frozen document, their answers and reminders.
+
+Each state change is one function here. It checks the transition, writes the audit entry in
+the same transaction and queues its e-mails, which are sent once the transaction commits.
+
+Links carry a secret of 256 bits (`secrets.token_urlsafe(32)`); only its SHA-256 is stored.
+A link is found again from its secret alone, across partnerships (`find_by_token`): the person
+who opens it is not signed in, and the request it opens decides the partnership's scope.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
+from django.urls import reverse
+from django.utils import formats, timezone
+from django_scopes import get_scope, scope, scopes_disabled
+
+from accord.context import acting
+from accord.mail import send_templated_email
+from documents.models import FrozenDocument
+from tenancy.audit import log_action
+from tenancy.models import Partnership
+from tenancy.sweeps import in_partnership
+
+from .models import (
+    LIVE_STATUSES,
+    AuthorisedSignatory,
+    Partner,
+    PartnerStatus,
+    ReminderLink,
+    RequestStatus,
+    Signature,
+    SignatureRequest,
+)
+from .signals import signature_recorded
+
+OPEN_STATUSES = (RequestStatus.SENT, RequestStatus.OPENED)
+NAME_MAX_LENGTH = 150
+REASON_MAX_LENGTH = 5000
+USER_AGENT_MAX_LENGTH = 500
+TOKEN_MAX_LENGTH = 100  # a real token is 43 characters; anything much longer is not one
+
+UNKNOWN_LINK = (
+    "This signing link is not valid. Check you copied the whole link from the e-mail. If it "
+    "still does not work, ask the person who sent it for a new one."
+)
+REPLACED = (
+    "This link has been replaced by a newer one. Use the link in the most recent e-mail you "
+    "were sent about this document."
+)
+SUPERSEDED = "This version has been replaced by a newer one; you do not need to sign it."
+
+
+# --- Superseded documents: the document's owner says ------------------------------------
+
+_superseded_checks: list[Callable[[FrozenDocument], bool]] = []
+
+
+def register_superseded_check(func: Callable[[FrozenDocument], bool]) -> Callable:
+    """Add a check `func(document) -> bool`, True when a newer version replaces the document.
+
+    It is called inside the document's partnership scope. Links to a superseded document stop
+    working and no reminders are sent for it.
+    """
+    if func not in _superseded_checks:
+        _superseded_checks.append(func)
+    return func
+
+
+def is_superseded(document: FrozenDocument) -> bool:
+    if not _superseded_checks:
+        return False
+    with _scope_of(document.partnership):
+        return any(check(document) for check in _superseded_checks)
+
+
+# --- Helpers ------------------------------------------------------------------------------
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh secret for a link and the hash that is stored."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def signing_link(token: str) -> str:
+    return settings.SITE_URL + reverse("signing:sign", kwargs={"token": token})
+
+
+def uk_time(value: datetime) -> str:
+    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+
+
+@contextmanager
+def _scope_of(partnership: Partnership | int) -> Iterator[None]:
+    """Enter the scope of the records' own partnership, refusing to switch from another one."""
+    wanted = getattr(partnership, "pk", partnership)
+    current = get_scope()
+    if current.get("_enabled") and current.get("partnership") is not None:
+        scoped = current["partnership"]
+        if getattr(scoped, "pk", scoped) != wanted:
+            raise RuntimeError("These records belong to another partnership than the scope's.")
+        yield
+        return
+    with scope(partnership=partnership):
+        yield
+
+
+def _first_signatories(partner_ids: Iterable[int]) -> dict[int, AuthorisedSignatory]:
+    """Each partner's first active authorised signatory (the earliest added)."""
+    first: dict[int, AuthorisedSignatory] = {}
+    for signatory in AuthorisedSignatory.objects.filter(
+        partner_id__in=list(partner_ids), is_active=True
+    ).order_by("created_at", "pk"):
+        first.setdefault(signatory.partner_id, signatory)
+    return first
+
+
+def _no_address(partners: Iterable[Partner]) -> ValidationError:
+    return ValidationError(
+        [
+            f"{p.organisation} has no authorised signatory and no data protection e-mail "
+            "address. Add an authorised signatory for it first."
+            for p in partners
+        ],
+        code="no_address",
+    )
+
+
+def _send_request(request: SignatureRequest, token: str, *, subject: str = "", replaced=False):
+    send_templated_email(
+        "signature_request",
+        [request.email],
+        {
+            "request": request,
+            "partnership": request.partnership,
+            "organisation": request.partner.organisation,
+            "document": request.document,
+            "signatory": request.signatory,
+            "requested_by": request.requested_by,
+            "link": signing_link(token),
+            "expires_at": request.expires_at,
+            "subject": subject,
+            "replaced": replaced,
+        },
+    )
+
+
+# --- Asking -------------------------------------------------------------------------------
+
+
+def request_signatures(
+    document: FrozenDocument,
+    partners: Iterable[Partner],
+    *,
+    by,
+    remind_every_days: int = 7,
+    max_reminders: int = 3,
+    subject: str = "",
+) -> list[SignatureRequest]:
+    """Ask each partner to sign `document` by an e-mailed link; returns the requests made.
+
+    A partner with a live request for this document is skipped. Each request goes to the
+    partner's first active authorised signatory, else its organisation's data protection
+    e-mail. Raises ValidationError, sending nothing, when a partner is not active or has
+    neither address (one message per partner, naming it).
+    """
+    wanted = [p.pk for p in partners]
+    if remind_every_days < 1:
+        raise ValidationError("Reminders must be at least one day apart.")
+    if max_reminders < 0:
+        raise ValidationError("The number of reminders cannot be negative.")
+    with _scope_of(document.partnership_id), transaction.atomic():
+        found = Partner.objects.select_related("organisation", "partnership").in_bulk(wanted)
+        missing = [pk for pk in wanted if pk not in found]
+        if missing:
+            raise ValidationError("Some of these partners are not in this partnership.")
+        chosen = [found[pk] for pk in dict.fromkeys(wanted)]
+        inactive = [p for p in chosen if p.status != PartnerStatus.ACTIVE]
+        if inactive:
+            raise ValidationError(
+                [
+                    f"{p.organisation} is {p.get_status_display().lower()}: only active "
+                    "partners can be asked to sign."
+                    for p in inactive
+                ],
+                code="inactive",
+            )
+        if is_superseded(document):
+            raise ValidationError(
+                "This version has been replaced by a newer one, so it cannot be sent for signing."
+            )
+        asked = set(
+            SignatureRequest.objects.filter(
+                document=document, partner__in=chosen, status__in=LIVE_STATUSES
+            ).values_list("partner_id", flat=True)
+        )
+        to_ask = [p for p in chosen if p.pk not in asked]
+        signatories = _first_signatories(p.pk for p in to_ask)
+        nowhere = [
+            p
+            for p in to_ask
+            if p.pk not in signatories and not p.organisation.data_protection_email
+        ]
+        if nowhere:
+            raise _no_address(nowhere)
+
+        now = timezone.now()
+        made = []
+        for partner in to_ask:
+            signatory = signatories.get(partner.pk)
+            token, token_hash = new_token()
+            request = SignatureRequest(
+                partnership=partner.partnership,
+                document=document,
+                partner=partner,
+                signatory=signatory,
+                email=signatory.email if signatory else partner.organisation.data_protection_email,
+                token_hash=token_hash,
+                sent_at=now,
+                expires_at=now + timedelta(days=settings.SIGNING_LINK_VALID_DAYS),
+                remind_every_days=remind_every_days,
+                max_reminders=max_reminders,
+                requested_by=by,
+            )
+            try:
+                with transaction.atomic():
+                    request.save()
+            except IntegrityError:
+                continue  # asked by someone else at this very moment
+            log_action(
+                partner.partnership,
+                "signature.requested",
+                f"Asked {partner.organisation} to sign {document} ({request.email})",
+                request,
+                {
+                    "document": [None, str(document)],
+                    "email": [None, request.email],
+                    "expires_at": [None, request.expires_at],
+                },
+            )
+            _send_request(request, token, subject=subject)
+            made.append(request)
+        return made
+
+
+def reissue(
+    request: SignatureRequest, *, by, signatory: AuthorisedSignatory | None = None
+) -> SignatureRequest:
+    """Replace an unanswered request by a fresh one with a new link; the old link stops.
+
+    Sent to `signatory` if given, else the request's signatory while active, else the
+    partner's first active signatory, else its data protection e-mail.
+    """
+    with _scope_of(request.partnership_id), transaction.atomic():
+        old = (
+            SignatureRequest.objects.select_for_update(of=("self",))
+            .select_related(
+                "partnership", "document__partnership", "partner__organisation", "signatory"
+            )
+            .get(pk=request.pk)
+        )
+        organisation = old.partner.organisation
+        if old.status == RequestStatus.VOID:
+            raise ValidationError("This request has already been replaced by a newer one.")
+        if old.status not in OPEN_STATUSES:
+            raise ValidationError(
+                f"{organisation} has already {old.get_status_display().lower()} "
+                f"{old.document}: there is nothing to send again."
+            )
+        if old.partner.status != PartnerStatus.ACTIVE:
+            raise ValidationError(
+                f"{organisation} is {old.partner.get_status_display().lower()}: only active "
+                "partners can be asked to sign."
+            )
+        if is_superseded(old.document):
+            raise ValidationError(
+                "This version has been replaced by a newer one, so it cannot be sent again."
+            )
+        if signatory is not None:
+            if signatory.partner_id != old.partner_id or not signatory.is_active:
+                raise ValidationError(
+                    f"{signatory.name} is not an active authorised signatory of {organisation}."
+                )
+        elif old.signatory is not None and old.signatory.is_active:
+            signatory = old.signatory
+        else:
+            signatory = _first_signatories([old.partner_id]).get(old.partner_id)
+        email = signatory.email if signatory else organisation.data_protection_email
+        if not email:
+            raise _no_address([old.partner])
+
+        old.status = RequestStatus.VOID
+        old.save(update_fields=["status"])
+        now = timezone.now()
+        token, token_hash = new_token()
+        fresh = SignatureRequest.objects.create(
+            partnership=old.partnership,
+            document=old.document,
+            partner=old.partner,
+            signatory=signatory,
+            email=email,
+            token_hash=token_hash,
+            sent_at=now,
+            expires_at=now + timedelta(days=settings.SIGNING_LINK_VALID_DAYS),
+            remind_every_days=old.remind_every_days,
+            max_reminders=old.max_reminders,
+            requested_by=by or old.requested_by,
+        )
+        log_action(
+            old.partnership,
+            "signature.reissued",
+            f"Sent {organisation} a new link to sign {old.document} ({email}); "
+            "the previous link no longer works",
+            fresh,
+            {"email": [old.email, email], "replaces": [None, f"request {old.pk}"]},
+        )
+        _send_request(fresh, token, replaced=True)
+        return fresh
+
+
+# --- Opening a link -----------------------------------------------------------------------
+
+
+def find_by_token(token: str) -> SignatureRequest | None:
+    """The request a link's secret opens, from any partnership (the visitor is not signed in,
+    so no scope can be known before the request is found)."""
+    if not token or len(token) > TOKEN_MAX_LENGTH:
+        return None
+    digest = hash_token(token)
+    with scopes_disabled():
+        requests = SignatureRequest.objects.select_related(
+            "partnership", "document__partnership", "partner__organisation", "signatory"
+        )
+        return (
+            requests.filter(token_hash=digest).first()
+            or requests.filter(reminder_links__token_hash=digest).first()
+        )
+
+
+def problem_with(request: SignatureRequest) -> str | None:
+    """Why the request cannot be answered now, in plain words; None when it can."""
+    organisation = request.partner.organisation
+    if request.status == RequestStatus.VOID:
+        return REPLACED
+    if request.status in (RequestStatus.SIGNED, RequestStatus.DECLINED):
+        verb = "signed" if request.status == RequestStatus.SIGNED else "declined to sign"
+        when = f" on {uk_time(request.responded_at)}" if request.responded_at else ""
+        return (
+            f"This request has already been answered: {organisation} {verb} this "
+            f"document{when}. There is nothing more to do."
+        )
+    if is_superseded(request.document):
+        return SUPERSEDED
+    if request.partner.status == PartnerStatus.WITHDRAWN:
+        return f"{organisation} has withdrawn from the partnership, so it no longer signs."
+    if request.expires_at <= timezone.now():
+        return (
+            f"This link expired on {uk_time(request.expires_at)}. Ask the person who sent it "
+            "for a new one."
+        )
+    return None
+
+
+def mark_opened(request: SignatureRequest) -> None:
+    """The first time a request is opened: SENT becomes OPENED, with the time."""
+    if request.status != RequestStatus.SENT:
+        return
+    with _scope_of(request.partnership_id), transaction.atomic():
+        now = timezone.now()
+        opened = SignatureRequest.objects.filter(pk=request.pk, status=RequestStatus.SENT).update(
+            status=RequestStatus.OPENED, opened_at=now
+        )
+        if opened:
+            request.status, request.opened_at = RequestStatus.OPENED, now
+            log_action(
+                request.partnership,
+                "signature.opened",
+                f"{request.partner.organisation} opened the request to sign {request.document}",
+                request,
+                {"status": [RequestStatus.SENT.label, RequestStatus.OPENED.label]},
+            )
+
+
+def open_by_token(token: str) -> tuple[SignatureRequest | None, str | None]:
+    """The request behind a link and, if it cannot be answered, why (plain English).
+
+    Crosses partnerships to find it (see find_by_token). Returns (None, problem) for a link
+    that opens nothing, (request, problem) for one that cannot be used any more, and
+    (request, None) for one that can, marking it opened the first time.
+    """
+    request = find_by_token(token)
+    if request is None:
+        return None, UNKNOWN_LINK
+    problem = problem_with(request)
+    if problem:
+        return request, problem
+    mark_opened(request)
+    return request, None
+
+
+# --- Answering ----------------------------------------------------------------------------
+
+
+def _plain_ip(value: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address((value or "").strip()))
+    except ValueError:
+        return None
+
+
+def _check_answer(
+    outcome: str, organisation, *, name: str, position: str, confirmed: bool, reason: str
+) -> None:
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = "Enter your full name."
+    elif len(name) > NAME_MAX_LENGTH:
+        errors["name"] = f"Your full name must be {NAME_MAX_LENGTH} characters or fewer."
+    if not position:
+        errors["position"] = "Enter your position."
+    elif len(position) > NAME_MAX_LENGTH:
+        errors["position"] = f"Your position must be {NAME_MAX_LENGTH} characters or fewer."
+    if outcome == Signature.Outcome.SIGNED and confirmed is not True:
+        errors["confirmed"] = f"Confirm that you are authorised to sign for {organisation}"
+    if outcome == Signature.Outcome.DECLINED:
+        if not reason:
+            errors["reason"] = "Enter the reason for declining."
+        elif len(reason) > REASON_MAX_LENGTH:
+            errors["reason"] = f"The reason must be {REASON_MAX_LENGTH} characters or fewer."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _answer(
+    request: SignatureRequest,
+    outcome: str,
+    *,
+    name: str,
+    position: str,
+    confirmed: bool,
+    reason: str,
+    ip_address: str | None,
+    user_agent: str | None,
+    user,
+) -> Signature:
+    name = " ".join((name or "").split())
+    position = " ".join((position or "").split())
+    reason = (reason or "").strip()
+    with _scope_of(request.partnership_id), transaction.atomic():
+        locked = (
+            SignatureRequest.objects.select_for_update(of=("self",))
+            .select_related(
+                "partnership", "document__partnership", "partner__organisation", "signatory"
+            )
+            .get(pk=request.pk)
+        )
+        organisation = locked.partner.organisation
+        problem = problem_with(locked)
+        if problem:
+            raise ValidationError(problem, code="unavailable")
+        _check_answer(
+            outcome, organisation, name=name, position=position, confirmed=confirmed, reason=reason
+        )
+        now = timezone.now()
+        signature = Signature(
+            partnership=locked.partnership,
+            document=locked.document,
+            partner=locked.partner,
+            request=locked,
+            outcome=outcome,
+            name=name,
+            position=position,
+            email=user.email if user is not None else locked.email,
+            reason=reason if outcome == Signature.Outcome.DECLINED else "",
+            at=now,
+            ip_address=_plain_ip(ip_address),
+            user_agent=(user_agent or "")[:USER_AGENT_MAX_LENGTH],
+            sha256=locked.document.sha256,
+            user=user,
+        )
+        try:
+            with transaction.atomic():
+                signature.save()
+        except IntegrityError as exc:
+            earlier = Signature.objects.filter(
+                document=locked.document, partner=locked.partner
+            ).first()
+            verb = (
+                "declined" if earlier and earlier.outcome == earlier.Outcome.DECLINED else "signed"
+            )
+            raise ValidationError(
+                f"{organisation} has already {verb} this version.", code="answered"
+            ) from exc
+        before = locked.get_status_display()
+        locked.status = (
+            RequestStatus.SIGNED if outcome == Signature.Outcome.SIGNED else RequestStatus.DECLINED
+        )
+        locked.responded_at = now
+        locked.save(update_fields=["status", "responded_at"])
+        who = {"organisation": organisation} | ({"user": user} if user is not None else {})
+        with acting(**who):
+            if outcome == Signature.Outcome.SIGNED:
+                summary = f"{name} ({position}) signed {locked.document} for {organisation}"
+            else:
+                summary = (
+                    f"{name} ({position}) declined to sign {locked.document} for {organisation}"
+                )
+            log_action(
+                locked.partnership,
+                f"signature.{outcome}",
+                summary,
+                locked,
+                {
+                    "status": [before, locked.get_status_display()],
+                    "name": [None, name],
+                    "position": [None, position],
+                    "email": [None, signature.email],
+                    "sha256": [None, signature.sha256],
+                    **({"reason": [None, signature.reason]} if signature.reason else {}),
+                },
+            )
+        send_templated_email(
+            "signature_confirmation",
+            [signature.email],
+            {
+                "signature": signature,
+                "partnership": locked.partnership,
+                "organisation": organisation,
+                "document": locked.document,
+                "signed": outcome == Signature.Outcome.SIGNED,
+            },
+        )
+        signature_recorded.send(sender=Signature, signature=signature, document=locked.document)
+    request.status, request.responded_at = locked.status, locked.responded_at
+    return signature
+
+
+def sign(
+    request: SignatureRequest,
+    *,
+    name: str,
+    position: str,
+    confirmed: bool,
+    ip_address: str | None,
+    user_agent: str | None,
+    user=None,
+) -> Signature:
+    """Record that the partner signs the request's document. ValidationError by field
+    (name, position, confirmed) or, when the request cannot be answered, without a field."""
+    return _answer(
+        request,
+        Signature.Outcome.SIGNED,
+        name=name,
+        position=position,
+        confirmed=confirmed,
+        reason="",
+        ip_address=ip_address,
+        user_agent=user_agent,
+        user=user,
+    )
+
+
+def decline(
+    request: SignatureRequest,
+    *,
+    name: str,
+    position: str,
+    reason: str,
+    ip_address: str | None,
+    user_agent: str | None,
+    user=None,
+) -> Signature:
+    """Record that the partner declines to sign, with its reason (see sign)."""
+    return _answer(
+        request,
+        Signature.Outcome.DECLINED,
+        name=name,
+        position=position,
+        confirmed=False,
+        reason=reason,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        user=user,
+    )
+
+
+# --- Who has signed -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SigningRow:
+    partner: Partner
+    status: str  # "Not asked", "Sent", "Opened", "Signed" or "Declined"
+    sent_at: datetime | None
+    opened_at: datetime | None
+    answered_at: datetime | None
+    signer_name: str
+    signer_position: str
+    reminders_sent: int
+    request: SignatureRequest | None
+    signature: Signature | None
+
+    @property
+    def expired(self) -> bool:
+        """Asked, not answered, and the link has run out: send a new one."""
+        return (
+            self.request is not None
+            and self.request.status in OPEN_STATUSES
+            and self.request.expires_at <= timezone.now()
+        )
+
+
+STATUS_LABELS = {
+    RequestStatus.SENT: "Sent",
+    RequestStatus.OPENED: "Opened",
+    RequestStatus.SIGNED: "Signed",
+    RequestStatus.DECLINED: "Declined",
+}
+
+
+def signing_table(document: FrozenDocument, partners: Iterable[Partner]) -> list[SigningRow]:
+    """One row a partner, in the order given: where its signature of `document` stands.
+
+    Runs one query (two when `partners` is a queryset, which gets its organisations joined)
+    whatever the number of partners.
+    """
+    if isinstance(partners, QuerySet):
+        partners = partners.select_related("organisation")
+    partners = list(partners)
+    with _scope_of(document.partnership_id):
+        requests = {
+            r.partner_id: r
+            for r in SignatureRequest.objects.filter(
+                document=document, partner__in=[p.pk for p in partners], status__in=LIVE_STATUSES
+            )
+            .select_related("signature")
+            .order_by("sent_at", "pk")
+        }
+    rows = []
+    for partner in partners:
+        request = requests.get(partner.pk)
+        signature = getattr(request, "signature", None) if request else None
+        rows.append(
+            SigningRow(
+                partner=partner,
+                status=STATUS_LABELS[request.status] if request else "Not asked",
+                sent_at=request.sent_at if request else None,
+                opened_at=request.opened_at if request else None,
+                answered_at=request.responded_at if request else None,
+                signer_name=signature.name if signature else "",
+                signer_position=signature.position if signature else "",
+                reminders_sent=request.reminders_sent if request else 0,
+                request=request,
+                signature=signature,
+            )
+        )
+    return rows
+
+
+def signatures_for(document: FrozenDocument) -> list[Signature]:
+    """Every answer recorded for `document` (signed and declined), earliest first."""
+    with _scope_of(document.partnership_id):
+        return list(
+            Signature.objects.filter(document=document)
+            .select_related("partner__organisation")
+            .order_by("at", "pk")
+        )
+
+
+# --- Reminders ----------------------------------------------------------------------------
+
+
+def send_due_reminders() -> int:
+    """Sweep step: remind each unanswered, unexpired request that is due, once per reminder.
+
+    Due when (last reminder or sending) + remind_every_days has passed and fewer than
+    max_reminders were sent. The count moves by a conditional UPDATE, so two sweeps running
+    at once send each reminder once. Each reminder carries a new link; earlier ones still work.
+    """
+    now = timezone.now()
+    with scopes_disabled():
+        candidates = list(
+            SignatureRequest.objects.filter(
+                status__in=OPEN_STATUSES,
+                expires_at__gt=now,
+                reminders_sent__lt=F("max_reminders"),
+            )
+            .order_by("partnership_id", "pk")
+            .values_list(
+                "pk",
+                "partnership_id",
+                "sent_at",
+                "last_reminded_at",
+                "remind_every_days",
+                "reminders_sent",
+            )
+        )
+    sent = 0
+    for pk, partnership_id, sent_at, last, every, count in candidates:
+        if (last or sent_at) + timedelta(days=every) > now:
+            continue
+        with in_partnership(partnership_id), transaction.atomic():
+            if _remind(pk, count, now):
+                sent += 1
+    return sent
+
+
+def _remind(pk: int, count: int, now: datetime) -> bool:
+    request = (
+        SignatureRequest.objects.select_related(
+            "partnership", "document__partnership", "partner__organisation", "signatory"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if request is None or problem_with(request):
+        return False
+    moved = SignatureRequest.objects.filter(
+        pk=pk, status__in=OPEN_STATUSES, reminders_sent=count
+    ).update(reminders_sent=count + 1, last_reminded_at=now)
+    if not moved:
+        return False  # reminded by another sweep meanwhile, or answered
+    token, token_hash = new_token()
+    ReminderLink.objects.create(
+        partnership=request.partnership, request=request, token_hash=token_hash
+    )
+    organisation = request.partner.organisation
+    log_action(
+        request.partnership,
+        "signature.reminded",
+        f"Reminded {organisation} to sign {request.document} "
+        f"(reminder {count + 1} of {request.max_reminders})",
+        request,
+        {"reminders_sent": [count, count + 1]},
+    )
+    send_templated_email(
+        "signature_reminder",
+        [request.email],
+        {
+            "request": request,
+            "partnership": request.partnership,
+            "organisation": organisation,
+            "document": request.document,
+            "signatory": request.signatory,
+            "link": signing_link(token),
+            "expires_at": request.expires_at,
+            "number": count + 1,
+        },
+    )
+    return True
+
+
+# --- Signing tasks of an organisation -----------------------------------------------------
+
+
+def open_requests_for(organisation) -> list[SignatureRequest]:
+    """The unanswered requests of the current partnership's partner for `organisation`, newest
+    first (one query). Those of a superseded version are listed too: opening one says so."""
+    return list(
+        SignatureRequest.objects.filter(
+            partner__organisation=organisation, status__in=OPEN_STATUSES
+        )
+        .select_related("document", "partner__organisation")
+        .order_by("-sent_at", "-pk")
+    )
+
+
+def open_request_count(organisation) -> int:
+    """How many unanswered, unexpired requests await `organisation` (one query)."""
+    return SignatureRequest.objects.filter(
+        partner__organisation=organisation,
+        status__in=OPEN_STATUSES,
+        expires_at__gt=timezone.now(),
+    ).count()

@@ -1,0 +1,223 @@
+"""Signing pages: the public link, a signatory's tasks in the app, resending, verifying."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django_scopes import scope, scopes_disabled
+
+from documents.verify import find_by_sha256, sha256_of_bytes
+from tenancy.permissions import requires
+from tenancy.roles import Perm
+
+from . import signing
+from .forms import SigningForm, VerifyForm
+from .models import Signature, SignatureRequest
+
+DONE_SESSION_KEY = "signing-done"
+# Light protection of the public verify page: lookups per address per minute.
+VERIFY_LOOKUPS_PER_MINUTE = 30
+
+
+def client_ip(request) -> str | None:
+    """The visitor's address: REMOTE_ADDR, or the last X-Forwarded-For entry (the one the
+    trusted proxy added) when settings.SIGNING_TRUST_X_FORWARDED_FOR is on."""
+    if getattr(settings, "SIGNING_TRUST_X_FORWARDED_FOR", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded.strip():
+            return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR")
+
+
+def _problem(request, problem: str, status: int):
+    return render(request, "signatories/sign_problem.html", {"problem": problem}, status=status)
+
+
+def _signing_page(request, sig_request: SignatureRequest, *, user, in_app: bool):
+    """Show the document and the form; record the answer on POST (shared by both entries)."""
+    organisation = sig_request.partner.organisation
+    signatory = sig_request.signatory
+    initial = {
+        "name": (user.full_name if user else "") or (signatory.name if signatory else ""),
+        "position": signatory.position if signatory else "",
+    }
+    data = request.POST if request.method == "POST" else None
+    form = SigningForm(data, organisation=organisation, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        answer = {
+            "name": form.cleaned_data["name"],
+            "position": form.cleaned_data["position"],
+            "ip_address": client_ip(request),
+            "user_agent": request.META.get("HTTP_USER_AGENT", ""),
+            "user": user,
+        }
+        try:
+            if form.action == "sign":
+                signature = signing.sign(
+                    sig_request, confirmed=form.cleaned_data["confirmed"], **answer
+                )
+            else:
+                signature = signing.decline(
+                    sig_request, reason=form.cleaned_data["reason"], **answer
+                )
+        except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):
+                return _problem(
+                    request,
+                    exc.messages[0],
+                    409 if getattr(exc, "code", None) == "answered" else 410,
+                )
+            for field, errors in exc.error_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            request.session[DONE_SESSION_KEY] = signature.pk
+            return redirect("signing:done")
+    return render(
+        request,
+        "signatories/sign.html",
+        {
+            "sig_request": sig_request,
+            "document": sig_request.document,
+            "signing_partnership": sig_request.partnership,
+            "organisation": organisation,
+            "form": form,
+            "in_app": in_app,
+        },
+    )
+
+
+@never_cache
+def sign(request, token: str):
+    """The e-mailed link: no sign-in; the secret in the address is the key."""
+    sig_request, problem = signing.open_by_token(token)
+    if problem:
+        return _problem(request, problem, 404 if sig_request is None else 410)
+    return _signing_page(request, sig_request, user=None, in_app=False)
+
+
+@never_cache
+def done(request):
+    """What was recorded, for the browser that just recorded it."""
+    pk = request.session.get(DONE_SESSION_KEY)
+    signature = None
+    if pk:
+        with scopes_disabled():
+            signature = (
+                Signature.objects.select_related("document", "partner__organisation", "partnership")
+                .filter(pk=pk)
+                .first()
+            )
+    if signature is None:
+        raise Http404("Nothing was signed in this browser.")
+    return render(request, "signatories/signed.html", {"signature": signature})
+
+
+@requires(Perm.SIGN)
+def tasks(request):
+    organisation = request.membership.organisation
+    with_answers = (
+        Signature.objects.filter(partner__organisation=organisation)
+        .select_related("document")
+        .order_by("-at", "-pk")[:20]
+    )
+    return render(
+        request,
+        "signatories/tasks.html",
+        {
+            "requests": signing.open_requests_for(organisation),
+            "answers": list(with_answers),
+            "organisation": organisation,
+            "now": timezone.now(),
+        },
+    )
+
+
+@never_cache
+@requires(Perm.SIGN)
+def sign_in_app(request, request_id: int):
+    """The same document and form for a signed-in signatory, who is recorded as the signer."""
+    sig_request = get_object_or_404(
+        SignatureRequest.objects.select_related(
+            "partnership", "document__partnership", "partner__organisation", "signatory"
+        ),
+        pk=request_id,
+        partner__organisation=request.membership.organisation,
+    )
+    problem = signing.problem_with(sig_request)
+    if problem:
+        return _problem(request, problem, 410)
+    signing.mark_opened(sig_request)
+    return _signing_page(request, sig_request, user=request.user, in_app=True)
+
+
+@require_POST
+@requires(Perm.MANAGE_PARTNERS)
+def resend(request, request_id: int):
+    sig_request = get_object_or_404(
+        SignatureRequest.objects.select_related("partner__organisation"), pk=request_id
+    )
+    try:
+        fresh = signing.reissue(sig_request, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            f"A new link has been sent to {fresh.email}. The previous link no longer works.",
+        )
+    back = request.POST.get("next", "")
+    if back.startswith(f"/p/{request.partnership.slug}/") and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back)
+    return redirect(
+        "signatories:partner",
+        partnership_slug=request.partnership.slug,
+        partner_id=sig_request.partner_id,
+    )
+
+
+def _too_many_lookups(request) -> bool:
+    key = f"verify-lookups:{client_ip(request)}:{int(time.time() // 60)}"
+    try:
+        cache.add(key, 0, timeout=120)
+        return cache.incr(key) > VERIFY_LOOKUPS_PER_MINUTE
+    except Exception:  # a cache outage must not stop verifying
+        return False
+
+
+def verify(request):
+    """Anyone may check whether a PDF, or a SHA-256, is of a document signed in Accord."""
+    posted = request.method == "POST"
+    form = VerifyForm(request.POST if posted else None, request.FILES if posted else None)
+    context: dict = {"form": form, "searched": False}
+    if posted:
+        if _too_many_lookups(request):
+            context["too_many"] = True
+            return render(request, "signatories/verify.html", context, status=429)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            digest = sha256_of_bytes(upload.read()) if upload else form.cleaned_data["sha256"]
+            try:
+                match = find_by_sha256(digest)
+            except ValueError:
+                form.add_error(
+                    "sha256",
+                    "Enter the SHA-256 as 64 characters, letters a to f and digits 0 to 9.",
+                )
+            else:
+                context.update(searched=True, digest=digest, match=match)
+                if match is not None:
+                    with scope(partnership=match.partnership):
+                        context["signatures"] = signing.signatures_for(match.document)
+    return render(request, "signatories/verify.html", context)
