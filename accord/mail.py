@@ -30,6 +30,20 @@ def send_templated_email(name: str, to: Iterable[str], context: dict[str, Any]) 
         send_email.delay_on_commit(message)
 
 
+def send_templated_email_each(name: str, recipients: Iterable[str], context: dict[str, Any]) -> int:
+    """One message per recipient, so nobody sees who else was told; rendered once, each queued
+    for when the transaction commits. Returns how many were queued."""
+    from .tasks import send_email
+
+    addresses = sorted({a.strip().lower() for a in recipients if a and a.strip()})
+    if not addresses:
+        return 0
+    rendered = render_email(name, context)
+    for address in addresses:
+        send_email.delay_on_commit({**rendered, "to": [address]})
+    return len(addresses)
+
+
 def deliver(message: dict[str, Any]) -> None:
     email = EmailMultiAlternatives(
         subject=message["subject"],

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class DocumentsConfig(AppConfig):
@@ -7,3 +8,6 @@ class DocumentsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import registrations  # noqa: F401  (audit labels)
+        from .checks import seal_files_present
+
+        checks.register(seal_files_present, checks.Tags.security)

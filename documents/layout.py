@@ -67,6 +67,11 @@ def _aware(value: datetime.datetime) -> datetime.datetime:
     return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
 
 
+def uk_day(value: datetime.datetime) -> datetime.date:
+    """The day the moment falls on in the UK."""
+    return _aware(value).astimezone(UK).date()
+
+
 def uk_time(value: datetime.datetime) -> str:
     """'1 April 2026, 10:15 BST': the moment in UK time."""
     local = _aware(value).astimezone(UK)

@@ -16,6 +16,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from . import layout
+from .markup import sanitise_html
 from .models import FrozenDocument, RenderedPdf
 from .seal import ensure_configured, seal
 from .services import require_scope, sha256_of_bytes
@@ -23,6 +24,8 @@ from .services import require_scope, sha256_of_bytes
 # Part of every state key: raise it when the layout changes so PDFs are rendered afresh.
 LAYOUT_VERSION = 1
 TEMPLATE = "documents/pdf.html"
+# The word for a refusal in SignatoryRow.status and SigningEvent.outcome.
+DECLINED = "Declined"
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,35 @@ class PdfContent:
     signatories: tuple[SignatoryRow, ...]
     events: tuple[SigningEvent, ...]
     final: bool
-    front_matter_html: str = ""  # trusted HTML (sanitise what people typed first)
+    front_matter_html: str = ""  # sanitised again when shown (markup.sanitise_html)
+    # For anyone, not only the partnership: no IP addresses and no declines, and the signers'
+    # names only when `show_names` (the partnership's choice for its public page).
+    public: bool = False
+    show_names: bool = True
+
+
+def shown_signatories(content: PdfContent) -> tuple[SignatoryRow, ...]:
+    """The signatory rows the PDF shows: a public one leaves out declines (and names when
+    they are hidden)."""
+    if not content.public:
+        return content.signatories
+    return tuple(
+        row if content.show_names else dataclasses.replace(row, signatory="")
+        for row in content.signatories
+        if row.status != DECLINED
+    )
+
+
+def shown_events(content: PdfContent) -> tuple[SigningEvent, ...]:
+    """The certificate's events the PDF shows: a public one leaves out declines and IP
+    addresses (and names when they are hidden)."""
+    if not content.public:
+        return content.events
+    return tuple(
+        dataclasses.replace(event, ip_address="", name=event.name if content.show_names else "")
+        for event in content.events
+        if event.outcome != DECLINED
+    )
 
 
 def _plain(value: object) -> object:
@@ -93,11 +124,14 @@ def state_key(content: PdfContent) -> str:
         "status": content.status,
         "date_in_force": _plain(content.date_in_force),
         "revisions": _rows(content.revisions),
-        "signatories": _rows(content.signatories),
-        "events": _rows(content.events),
+        "signatories": _rows(shown_signatories(content)),
+        "events": _rows(shown_events(content)),
         "final": content.final,
         "front_matter_html": content.front_matter_html,
     }
+    if content.public:
+        # Only when set, so the members' PDFs stored before these fields keep their keys.
+        state["public"] = {"show_names": content.show_names}
     canonical = json.dumps(state, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return sha256_of_bytes(canonical.encode("utf-8"))
 
@@ -109,9 +143,11 @@ def _context(content: PdfContent) -> dict[str, object]:
         "content": content,
         "document": document,
         "kind": document.get_kind_display(),
-        # Frozen HTML was sanitised before freezing; front matter is the caller's own HTML.
+        # Frozen HTML was sanitised when it was frozen; front matter is sanitised here.
         "body": mark_safe(body),  # noqa: S308
-        "front_matter": mark_safe(content.front_matter_html),  # noqa: S308
+        "front_matter": mark_safe(sanitise_html(content.front_matter_html)),  # noqa: S308
+        "public": content.public,
+        "show_names": content.show_names or not content.public,
         "headings": headings,
         "date_in_force": layout.uk_date(content.date_in_force),
         "frozen_at": layout.uk_time(document.frozen_at),
@@ -124,15 +160,16 @@ def _context(content: PdfContent) -> dict[str, object]:
                 **dataclasses.asdict(row),
                 "shown": layout.uk_date(row.signed_on) if row.signed_on else row.status,
             }
-            for row in content.signatories
+            for row in shown_signatories(content)
         ],
         "events": [
             {
                 **dataclasses.asdict(event),
                 "utc": layout.utc_iso(event.at),
                 "uk": layout.uk_time(event.at),
+                "uk_date": layout.uk_date(layout.uk_day(event.at)),
             }
-            for event in content.events
+            for event in shown_events(content)
         ],
         "footer": mark_safe(  # noqa: S308  (every character but letters and digits escaped)
             layout.css_string(f"{document.title} · Version {document.version_label}")
@@ -154,6 +191,13 @@ def _file_name(content: PdfContent, state: str) -> str:
     return f"{stem}-{state[:12]}.pdf"
 
 
+def find_stored_pdf(content: PdfContent) -> RenderedPdf | None:
+    """The PDF already stored for this document and state, or None; never renders one."""
+    document = content.document
+    require_scope(document.partnership_id)
+    return RenderedPdf.objects.filter(document=document, state=state_key(content)).first()
+
+
 def stored_pdf(content: PdfContent) -> RenderedPdf:
     """The sealed PDF for this document and signing state, rendered and stored the first time.
 
@@ -161,11 +205,10 @@ def stored_pdf(content: PdfContent) -> RenderedPdf:
     loses the race removes its file and returns the winner's.
     """
     document = content.document
-    require_scope(document.partnership_id)
-    state = state_key(content)
-    existing = RenderedPdf.objects.filter(document=document, state=state).first()
+    existing = find_stored_pdf(content)
     if existing is not None:
         return existing
+    state = state_key(content)
     ensure_configured()
     data = seal(render_pdf(content))
     pdf = RenderedPdf(

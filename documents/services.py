@@ -15,6 +15,7 @@ from accord.context import acting, current_actor
 from tenancy.audit import created, log_action
 from tenancy.models import Partnership
 
+from .markup import sanitise_html
 from .models import FrozenDocument
 
 
@@ -57,11 +58,12 @@ def freeze(
 ) -> FrozenDocument:
     """Store a version's text for good and record who froze it.
 
-    `html` should already be sanitised (see markup.render_markdown); it is stored in canonical
-    form with its SHA-256. `by` is the person freezing it (None for Accord itself).
+    `html` is sanitised here (markup.sanitise_html: whatever the caller passed, nothing
+    unsafe is frozen), then stored in canonical form with its SHA-256. `by` is the person
+    freezing it (None for Accord itself).
     """
     require_scope(partnership.pk)
-    canonical = canonical_html(html)
+    canonical = canonical_html(sanitise_html(html))
     document = FrozenDocument(
         partnership=partnership,
         kind=kind,

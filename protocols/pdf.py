@@ -5,7 +5,13 @@ from __future__ import annotations
 from django.utils import timezone
 
 from documents.models import RenderedPdf
-from documents.pdf import PdfContent, RevisionRow, SignatoryRow, SigningEvent, stored_pdf
+from documents.pdf import (
+    PdfContent,
+    RevisionRow,
+    SignatoryRow,
+    SigningEvent,
+    stored_pdf,
+)
 
 from .models import ProtocolVersion, VersionStatus
 from .services import everyone_signed, partners_asked, signature_source
@@ -34,8 +40,12 @@ def revisions(version: ProtocolVersion) -> tuple[RevisionRow, ...]:
     return tuple(rows)
 
 
-def pdf_content(version: ProtocolVersion) -> PdfContent:
-    """What the PDF of a frozen version shows now (signatures change it; text never does)."""
+def pdf_content(version: ProtocolVersion, *, public: bool = False) -> PdfContent:
+    """What the PDF of a frozen version shows now (signatures change it; text never does).
+
+    `public`: the copy anyone may download from the partnership's public page, without IP
+    addresses or declines, naming the signers only if the partnership publishes names.
+    """
     from signatories.signing import signatures_for, signing_table
 
     if version.document_id is None:
@@ -76,12 +86,14 @@ def pdf_content(version: ProtocolVersion) -> PdfContent:
         signatories=signatories,
         events=events,
         final=version.status == VersionStatus.SIGNED and everyone_signed(version),
+        public=public,
+        show_names=protocol.partnership.public_signatory_names if public else True,
     )
 
 
-def version_pdf(version: ProtocolVersion) -> RenderedPdf:
+def version_pdf(version: ProtocolVersion, *, public: bool = False) -> RenderedPdf:
     """The stored PDF for the version's current signing state, rendered if it is not yet."""
-    return stored_pdf(pdf_content(version))
+    return stored_pdf(pdf_content(version, public=public))
 
 
 def file_name(version: ProtocolVersion) -> str:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from django_scopes import scope
 
+from signatories.models import Partner, PartnerStatus
 from signatories.services import register_notice_period
-from signatories.signals import signature_recorded
+from signatories.signals import partner_status_changed, signature_recorded
 from signatories.signing import register_superseded_check
 from tenancy import dashboard, navigation
 from tenancy.audit import describe_actions
 from tenancy.roles import Perm
 
 from .models import Protocol
-from .services import is_superseded, notice_period, record_answer
+from .services import complete_signed_versions, is_superseded, notice_period, record_answer
 
 navigation.register("Protocols", "protocols:list", Perm.VIEW, 10)
 dashboard.register(
@@ -34,6 +35,18 @@ def _signature_recorded(sender, signature, document, **kwargs) -> None:
 
 signature_recorded.connect(_signature_recorded, dispatch_uid="protocols.signature_recorded")
 
+
+def _partner_status_changed(sender, partner: Partner, old: str, new: str, **kwargs) -> None:
+    """A partner that withdraws no longer has to sign: versions it alone held up complete."""
+    if new == PartnerStatus.WITHDRAWN:
+        with scope(partnership=partner.partnership):
+            complete_signed_versions()
+
+
+partner_status_changed.connect(
+    _partner_status_changed, sender=Partner, dispatch_uid="protocols.partner_status_changed"
+)
+
 describe_actions(
     {
         "protocol.created": "Protocol started",
@@ -51,6 +64,7 @@ describe_actions(
         "protocol.version_signed": "Protocol version signed by every partner",
         "protocol.version_issued": "Protocol minor version issued",
         "protocol.version_superseded": "Protocol version superseded",
+        "protocol.version_retired": "Protocol version retired",
         "legislation.copied": "Legislation library copied",
         "legislation.added": "Legislation added",
         "legislation.changed": "Legislation changed",

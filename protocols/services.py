@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import calendar
 import functools
-from collections.abc import Callable, Iterable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Prefetch
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
 from accord.context import acting, current_actor
-from accord.mail import send_templated_email
-from documents.markup import MAX_BODY_CHARS, render_markdown
+from accord.mail import send_templated_email, send_templated_email_each
+from documents.markup import MAX_BODY_CHARS, render_markdown, sanitise_html
 from documents.services import freeze
 from signatories.models import (
     AuthorisedSignatory,
@@ -32,6 +33,7 @@ from signatories.models import (
     Signature,
     SignatureRequest,
 )
+from signatories.signing import SUPERSEDED, close_requests
 from tenancy.audit import created, diff, log_action, snapshot
 from tenancy.models import AuditEntry, Membership, Partnership
 
@@ -46,6 +48,9 @@ from .models import (
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# False inside pdfs_on_demand(): state changes queue no PDF renders.
+_queue_pdfs: ContextVar[bool] = ContextVar("protocols_queue_pdfs", default=True)
 
 SETTINGS_FIELDS = [
     "title",
@@ -94,6 +99,27 @@ def latest_version(protocol: Protocol) -> ProtocolVersion | None:
     return protocol.versions.order_by("-major", "-minor").first()
 
 
+def in_force_version(protocol: Protocol) -> ProtocolVersion | None:
+    """The version in force: the protocol's latest signed version (None when none is, or the
+    protocol is retired). Uses the protocol's versions when the caller prefetched them."""
+    if protocol.retired_at is not None:
+        return None
+    prefetched = getattr(protocol, "_prefetched_objects_cache", {}).get("versions")
+    if prefetched is not None:
+        signed = [v for v in prefetched if v.status == VersionStatus.SIGNED]
+        version = max(signed, key=lambda v: (v.major, v.minor), default=None)
+    else:
+        version = (
+            protocol.versions.filter(status=VersionStatus.SIGNED)
+            .select_related("document", "carries_signatures_of")
+            .order_by("-major", "-minor")
+            .first()
+        )
+    if version is not None:
+        version.protocol = protocol
+    return version
+
+
 def signature_source(version: ProtocolVersion) -> ProtocolVersion:
     """The version whose signatures count for this one: an issued minor version carries the
     signatures of the version its partners signed."""
@@ -113,7 +139,7 @@ def partners_asked(version: ProtocolVersion):
 
 def signing_counts(versions: Iterable[ProtocolVersion]) -> dict[int, dict[str, int]]:
     """{version id: {"asked", "signed", "declined"}} for frozen versions, in three queries
-    whatever their number."""
+    whatever their number. Partners that have withdrawn count in none of them."""
     versions = [v for v in versions if v.document_id]
     carried = {v.carries_signatures_of_id for v in versions if v.carries_signatures_of_id}
     carried_documents = dict(
@@ -133,6 +159,7 @@ def signing_counts(versions: Iterable[ProtocolVersion]) -> dict[int, dict[str, i
     asked = dict(
         SignatureRequest.objects.filter(document_id__in=documents)
         .exclude(status=RequestStatus.VOID)
+        .exclude(partner__status=PartnerStatus.WITHDRAWN)
         .order_by()
         .values("document_id")
         .annotate(n=Count("partner", distinct=True))
@@ -141,6 +168,7 @@ def signing_counts(versions: Iterable[ProtocolVersion]) -> dict[int, dict[str, i
     answers: dict[tuple[int, str], int] = {
         (row["document_id"], row["outcome"]): row["n"]
         for row in Signature.objects.filter(document_id__in=documents)
+        .exclude(partner__status=PartnerStatus.WITHDRAWN)
         .order_by()
         .values("document_id", "outcome")
         .annotate(n=Count("id"))
@@ -172,12 +200,13 @@ def everyone_signed(version: ProtocolVersion) -> bool:
 
 
 def render_version_html(version: ProtocolVersion) -> str:
-    """The version's text as one HTML document: each section's title and rendered body."""
+    """The version's text as one HTML document: each section's title and rendered body, in
+    the sanitised spelling that freezing stores."""
     parts = [
         f"<h2>{escape(section.title)}</h2>\n{render_markdown(section.body)}"
         for section in version.sections.order_by("position", "id")
     ]
-    return "\n".join(parts)
+    return sanitise_html("\n".join(parts))
 
 
 def add_months(day: date, months: int) -> date:
@@ -189,16 +218,13 @@ def add_months(day: date, months: int) -> date:
 def notice_period(partnership: Partnership) -> timedelta | None:
     """The withdrawal notice of the partnership's protocols in force (the longest); None
     when no protocol is in force, which leaves the default."""
-    weeks = (
-        Protocol.objects.filter(
-            partnership=partnership,
-            retired_at__isnull=True,
-            versions__status=VersionStatus.SIGNED,
-        )
-        .aggregate(weeks=Max("notice_weeks"))
-        .get("weeks")
+    protocols = Protocol.objects.filter(
+        partnership=partnership, retired_at__isnull=True
+    ).prefetch_related(
+        Prefetch("versions", queryset=ProtocolVersion.objects.filter(status=VersionStatus.SIGNED))
     )
-    return timedelta(weeks=weeks) if weeks is not None else None
+    weeks = [p.notice_weeks for p in protocols if in_force_version(p) is not None]
+    return timedelta(weeks=max(weeks)) if weeks else None
 
 
 def is_superseded(document) -> bool:
@@ -281,19 +307,34 @@ def _section_errors(title: str, body: str) -> dict[str, str]:
     return errors
 
 
-def _email_each(name: str, addresses: Iterable[str], context: dict[str, Any]) -> None:
-    """One message per person, so nobody sees who else was told."""
-    for address in sorted({a.strip().lower() for a in addresses if a}):
-        send_templated_email(name, [address], context)
-
-
 def _queue_pdf(version: ProtocolVersion) -> None:
     from .tasks import render_pdf
 
+    if not _queue_pdfs.get():
+        return
     render_pdf.delay_on_commit(version.partnership_id, version.pk)
+    if version.status == VersionStatus.SIGNED and version.partnership.public_page_enabled:
+        # In force and published: anyone may ask for the public PDF, so have it ready.
+        render_pdf.delay_on_commit(version.partnership_id, version.pk, public=True)
+
+
+@contextmanager
+def pdfs_on_demand() -> Iterator[None]:
+    """Queue no PDF renders for the changes made in this block (bulk changes such as seeding
+    the demo data): each PDF is rendered instead the first time someone downloads it."""
+    token = _queue_pdfs.set(False)
+    try:
+        yield
+    finally:
+        _queue_pdfs.reset(token)
 
 
 # --- The legislation library -------------------------------------------------------------------
+
+
+def legislation_copied(partnership: Partnership) -> bool:
+    """Whether the partnership has its own copy of Accord's legislation library yet."""
+    return AuditEntry.objects.filter(partnership=partnership, action=LEGISLATION_COPIED).exists()
 
 
 @service
@@ -340,6 +381,7 @@ def _clean_legislation(values: dict[str, Any]) -> dict[str, Any]:
 
 @service
 def add_legislation(partnership: Partnership, *, by=None, **values: Any) -> Legislation:
+    ensure_legislation(partnership)  # the partnership's own copy first, then its addition
     values = _clean_legislation(values)
     statute = Legislation(partnership=partnership, **values)
     statute.full_clean()
@@ -476,9 +518,21 @@ def retire(protocol: Protocol, *, reason: str, by) -> Protocol:
     protocol.retired_at = timezone.now()
     protocol.retirement_reason = reason
     protocol.save(update_fields=["retired_at", "retirement_reason"])
-    ProtocolVersion.objects.filter(protocol=protocol, status__in=LIVE).update(
-        status=VersionStatus.RETIRED
+    versions = (
+        ProtocolVersion.objects.select_for_update(of=("self",))
+        .select_related("document")
+        .filter(protocol=protocol, status__in=LIVE)
+        .order_by("major", "minor")
     )
+    for version in versions:
+        version.protocol = protocol
+        _end_version(
+            version,
+            VersionStatus.RETIRED,
+            "protocol.version_retired",
+            f"{version} was retired with the protocol",
+            "the protocol was retired",
+        )
     log_action(
         protocol.partnership,
         "protocol.retired",
@@ -624,7 +678,7 @@ def submit_for_approval(version: ProtocolVersion, *, by) -> ProtocolVersion:
         version,
         {"status": [VersionStatus.DRAFT.label, version.get_status_display()]},
     )
-    _email_each(
+    send_templated_email_each(
         "protocol_for_approval",
         _steering_group_emails(),
         {
@@ -755,6 +809,8 @@ def send_for_signature(
     version.status = VersionStatus.FOR_SIGNATURE
     version.sent_at = timezone.now()
     version.save()
+    # Only one version collects signatures: earlier ones still out for signature stop.
+    _supersede_earlier(version, {VersionStatus.FOR_SIGNATURE})
     request_signatures(
         document,
         partners,
@@ -793,24 +849,45 @@ def signed_predecessor(version: ProtocolVersion) -> ProtocolVersion | None:
     )
 
 
-def _supersede_earlier(version: ProtocolVersion) -> list[ProtocolVersion]:
+def _end_version(
+    version: ProtocolVersion, status: str, action: str, summary: str, why: str
+) -> None:
+    """Move a version nobody signs any more to `status` (superseded or retired), audited;
+    the unanswered requests to sign it are closed, so their links stop working."""
+    before = version.get_status_display()
+    version.status = status
+    version.save(update_fields=["status"])
+    log_action(
+        version.partnership,
+        action,
+        summary,
+        version,
+        {"status": [before, version.get_status_display()]},
+    )
+    if version.document_id is not None:
+        close_requests(version.document, why)
+
+
+def _supersede_earlier(
+    version: ProtocolVersion, statuses: Iterable[str] = REPLACEABLE
+) -> list[ProtocolVersion]:
+    """Supersede the protocol's versions numbered below `version` that are in `statuses`."""
     earlier = [
         v
-        for v in ProtocolVersion.objects.select_for_update()
-        .filter(protocol_id=version.protocol_id, status__in=REPLACEABLE)
+        for v in ProtocolVersion.objects.select_for_update(of=("self",))
+        .select_related("document")
+        .filter(protocol_id=version.protocol_id, status__in=list(statuses))
         .exclude(pk=version.pk)
+        .order_by("major", "minor")
         if (v.major, v.minor) < (version.major, version.minor)
     ]
     for old in earlier:
-        before = old.get_status_display()
-        old.status = VersionStatus.SUPERSEDED
-        old.save(update_fields=["status"])
-        log_action(
-            old.partnership,
+        _end_version(
+            old,
+            VersionStatus.SUPERSEDED,
             "protocol.version_superseded",
             f"{old} was superseded by version {version.number}",
-            old,
-            {"status": [before, old.get_status_display()]},
+            f"version {old.number} was superseded by version {version.number}",
         )
     return earlier
 
@@ -860,7 +937,7 @@ def issue_minor_version(version: ProtocolVersion, *, by) -> ProtocolVersion:
     recipients = AuthorisedSignatory.objects.filter(
         is_active=True, partner__status=PartnerStatus.ACTIVE
     ).values_list("email", flat=True)
-    _email_each(
+    send_templated_email_each(
         "protocol_minor_version",
         recipients,
         {
@@ -878,7 +955,11 @@ def issue_minor_version(version: ProtocolVersion, *, by) -> ProtocolVersion:
 @service
 def record_answer(document) -> ProtocolVersion | None:
     """A partner signed or declined a protocol's document: re-render its PDF, and once every
-    partner asked has signed, the version is signed and replaces the one before it."""
+    partner asked has signed, the version is signed and replaces the one before it.
+
+    Raises ValidationError, undoing the answer, when the version was superseded or retired
+    meanwhile (after the signing page checked, before the answer was saved).
+    """
     version = (
         ProtocolVersion.objects.select_for_update(of=("self",))
         .select_related("protocol")
@@ -887,9 +968,42 @@ def record_answer(document) -> ProtocolVersion | None:
     )
     if version is None:
         return None  # another kind of document
+    if version.status in (VersionStatus.SUPERSEDED, VersionStatus.RETIRED):
+        raise ValidationError(SUPERSEDED, code="unavailable")
+    _complete_if_signed(version)
     _queue_pdf(version)
+    return version
+
+
+@service
+def complete_signed_versions() -> list[ProtocolVersion]:
+    """Versions out for signature in the current partnership that every partner still asked
+    has signed (one that had not has withdrawn since): each becomes signed, as it would have
+    on the last signature. Returns them."""
+    done = []
+    pending = (
+        ProtocolVersion.objects.filter(status=VersionStatus.FOR_SIGNATURE)
+        .order_by("protocol_id", "major", "minor")
+        .values_list("pk", flat=True)
+    )
+    for pk in list(pending):
+        version = (
+            ProtocolVersion.objects.select_for_update(of=("self",))
+            .select_related("protocol")
+            .get(pk=pk)
+        )
+        if _complete_if_signed(version):
+            _queue_pdf(version)
+            done.append(version)
+    return done
+
+
+def _complete_if_signed(version: ProtocolVersion) -> bool:
+    """A version out for signature that every partner asked (and not withdrawn) has signed
+    becomes signed: in force from today if it was not already, next review set, earlier
+    versions superseded. Call it with the version locked. False when it is not complete."""
     if version.status != VersionStatus.FOR_SIGNATURE or not everyone_signed(version):
-        return version
+        return False
     now = timezone.now()
     version.status = VersionStatus.SIGNED
     version.signed_at = now
@@ -911,7 +1025,7 @@ def record_answer(document) -> ProtocolVersion | None:
         },
     )
     _supersede_earlier(version)
-    return version
+    return True
 
 
 # --- New versions ------------------------------------------------------------------------------

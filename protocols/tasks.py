@@ -7,8 +7,10 @@ from tenancy.tasks import partnership_task
 
 
 @partnership_task(name="protocols.render_pdf")
-def render_pdf(partnership: Partnership, version_id: int) -> str:
-    """Render (or find) the PDF for the version's current signing state; returns its SHA-256."""
+def render_pdf(partnership: Partnership, version_id: int, public: bool = False) -> str:
+    """Render (or find) the PDF for the version's current signing state; returns its SHA-256.
+
+    `public`: the copy for the partnership's public page (see pdf.pdf_content)."""
     from .models import ProtocolVersion
     from .pdf import version_pdf
 
@@ -17,4 +19,4 @@ def render_pdf(partnership: Partnership, version_id: int) -> str:
     )
     if version.document_id is None:
         return ""
-    return version_pdf(version).sha256
+    return version_pdf(version, public=public).sha256

@@ -5,17 +5,18 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.forms import Form
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accord.forms import add_form_errors
 from documents.markup import render_markdown
 from tenancy.permissions import requires
 from tenancy.roles import Perm
 
 from . import services
 from .compare import compare as compare_versions
+from .content import LEGISLATION
 from .forms import (
     CompareForm,
     LegislationForm,
@@ -68,15 +69,6 @@ def _to_protocol(request, protocol: Protocol):
 def _posted(request):
     """The submitted form data, even when empty (an unticked list is still an answer)."""
     return request.POST if request.method == "POST" else None
-
-
-def _add_errors(form: Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form: by field where it names one."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _refused(request, exc: ValidationError) -> None:
@@ -150,7 +142,7 @@ def create(request):
                 request.partnership, by=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -173,9 +165,7 @@ def _version_page(request, protocol: Protocol, version: ProtocolVersion) -> Http
     can_draft = membership.can(Perm.DRAFT_DOCUMENTS)
     can_approve = membership.can(Perm.APPROVE_DOCUMENTS)
     status = version.status
-    in_force = (
-        protocol.versions.filter(status=VersionStatus.SIGNED).order_by("-major", "-minor").first()
-    )
+    in_force = services.in_force_version(protocol)
     actions = {
         "edit": live and can_draft and status == VersionStatus.DRAFT,
         "submit": live and can_draft and status == VersionStatus.DRAFT,
@@ -237,7 +227,7 @@ def protocol_settings(request, protocol_id: int):
         try:
             services.update_settings(protocol, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, "The protocol's settings have been saved.")
             return _to_protocol(request, protocol)
@@ -259,7 +249,7 @@ def retire(request, protocol_id: int):
         try:
             services.retire(protocol, reason=form.cleaned_data["reason"], by=request.user)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, f"“{protocol.title}” has been retired.")
             return _to_protocol(request, protocol)
@@ -298,7 +288,7 @@ def new_version(request, protocol_id: int):
                 by=request.user,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(
                 request, f"Draft version {version.number} has been started from {latest.number}."
@@ -400,7 +390,7 @@ def return_to_draft(request, protocol_id: int, version_id: int):
         try:
             services.return_to_draft(version, reason=form.cleaned_data["reason"], by=request.user)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, f"Version {version.number} has been returned to draft.")
             return _to_version(request, version)
@@ -427,7 +417,7 @@ def send(request, protocol_id: int, version_id: int):
         try:
             services.send_for_signature(version, partners, by=request.user)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -526,7 +516,7 @@ def section_add(request, protocol_id: int, version_id: int):
         try:
             section = services.add_section(version, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, f"The section “{section.title}” has been added.")
             return _to_version(request, version)
@@ -549,7 +539,7 @@ def section_edit(request, protocol_id: int, version_id: int, section_id: int):
         try:
             services.update_section(section, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, f"The section “{form.cleaned_data['title']}” has been saved.")
             return _to_version(request, version)
@@ -601,13 +591,19 @@ def section_move(request, protocol_id: int, version_id: int, section_id: int):
 
 @requires(Perm.VIEW)
 def legislation(request):
-    services.ensure_legislation(request.partnership)
+    """The partnership's library; until it has its own copy (made with its first protocol or
+    its first addition), Accord's list, read-only. Reading it never writes."""
+    copied = services.legislation_copied(request.partnership)
+    can_edit = request.membership.can(Perm.DRAFT_DOCUMENTS)
     return render(
         request,
         "protocols/legislation.html",
         {
-            "statutes": list(Legislation.objects.order_by("title")),
-            "can_edit": request.membership.can(Perm.DRAFT_DOCUMENTS),
+            "statutes": list(Legislation.objects.order_by("title"))
+            if copied
+            else sorted(LEGISLATION, key=lambda statute: statute.title),
+            "can_edit": can_edit,
+            "can_change_rows": can_edit and copied,
         },
     )
 
@@ -625,7 +621,7 @@ def legislation_add(request):
                 request.partnership, by=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, f"{statute.title} has been added to the library.")
             return _to_legislation(request)
@@ -640,7 +636,7 @@ def legislation_edit(request, legislation_id: int):
         try:
             services.update_legislation(statute, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, f"{form.cleaned_data['title']} has been saved.")
             return _to_legislation(request)

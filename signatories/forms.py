@@ -9,6 +9,8 @@ from .models import (
     ico_reference_validator,
     normalise_ico_reference,
 )
+from .services import notice_date_problem
+from .signing import NAME_MAX_LENGTH, REASON_MAX_LENGTH
 
 ORGANISATION_ERRORS = {
     "name": {"required": "Enter the organisation's name."},
@@ -110,6 +112,12 @@ class StatusForm(forms.Form):
         self.fields["status"].choices = [(s, PartnerStatus(s).label) for s in allowed]
         self.fields["status"].error_messages["required"] = "Choose the new status."
 
+    def clean_notice_given_on(self):
+        value = self.cleaned_data.get("notice_given_on")
+        if value is not None and (problem := notice_date_problem(value)):
+            raise forms.ValidationError(problem)
+        return value
+
 
 class SignatoryForm(forms.Form):
     name = forms.CharField(
@@ -174,29 +182,31 @@ class SigningForm(forms.Form):
 
     name = forms.CharField(
         label="Your full name",
-        max_length=150,
+        max_length=NAME_MAX_LENGTH,
         error_messages={
             "required": "Enter your full name.",
-            "max_length": "Your full name must be 150 characters or fewer.",
+            "max_length": f"Your full name must be {NAME_MAX_LENGTH} characters or fewer.",
         },
     )
     position = forms.CharField(
         label="Your position",
-        max_length=150,
+        max_length=NAME_MAX_LENGTH,
         help_text="For example, Chief Executive or Senior Information Risk Owner (SIRO).",
         error_messages={
             "required": "Enter your position.",
-            "max_length": "Your position must be 150 characters or fewer.",
+            "max_length": f"Your position must be {NAME_MAX_LENGTH} characters or fewer.",
         },
     )
     confirmed = forms.BooleanField(required=False)
     reason = forms.CharField(
         label="Your reason for declining",
         required=False,
-        max_length=5000,
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Needed if you decline. The partnership will see it.",
-        error_messages={"max_length": "The reason must be 5,000 characters or fewer."},
+        error_messages={
+            "max_length": f"The reason must be {REASON_MAX_LENGTH:,} characters or fewer."
+        },
     )
 
     def __init__(self, *args, organisation, **kwargs):

@@ -88,5 +88,6 @@ describe_actions(
         "signature.reminded": "Reminded to sign",
         "signature.signed": "Signed",
         "signature.declined": "Declined to sign",
+        "signature.voided": "Signature request closed",
     }
 )

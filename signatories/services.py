@@ -11,11 +11,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from accord.mail import send_templated_email
+from accord.mail import send_templated_email_each
 from tenancy.audit import created, diff, log_action, snapshot
 from tenancy.models import Membership, Partnership
 
 from .models import AuthorisedSignatory, Organisation, Partner, PartnerStatus
+from .signals import partner_status_changed
+from .signing import readdress_requests
 
 ORGANISATION_FIELDS = [
     "name",
@@ -35,6 +37,8 @@ TRANSITIONS: dict[str, set[str]] = {
     PartnerStatus.WITHDRAWN: {PartnerStatus.ACTIVE},
 }
 DEFAULT_NOTICE = timedelta(weeks=4)
+# How far back notice of withdrawal may be dated (it cannot be dated in the future).
+NOTICE_DATE_MAX_AGE = timedelta(days=365)
 
 # Who decides a partnership's notice period for withdrawal (protocols: the lead protocol's).
 _notice_providers: list[Callable[[Partnership], timedelta | None]] = []
@@ -54,6 +58,21 @@ def register_notice_period(func: Callable[[Partnership], timedelta | None]) -> C
 def notice_period(partnership: Partnership) -> timedelta:
     periods = [p for p in (f(partnership) for f in _notice_providers) if p is not None]
     return max(periods, default=DEFAULT_NOTICE)
+
+
+def notice_date_problem(value: date, today: date | None = None) -> str | None:
+    """Why `value` cannot be the date notice of withdrawal was given; None when it can
+    (today, or a day in the past year)."""
+    today = today or timezone.localdate()
+    if value > today:
+        return "The date notice was given must be today or in the past."
+    if value < today - NOTICE_DATE_MAX_AGE:
+        earliest = today - NOTICE_DATE_MAX_AGE
+        return (
+            "The date notice was given must be within the past year, "
+            f"on or after {earliest.day} {earliest:%B %Y}."
+        )
+    return None
 
 
 def search_organisations(query: str, limit: int = 20) -> list[Organisation]:
@@ -174,6 +193,8 @@ def change_partner_status(
     elif new_status == PartnerStatus.WITHDRAWING:
         if not reason.strip():
             raise ValidationError({"reason": "Enter the reason for withdrawing."})
+        if notice_given_on is not None and (problem := notice_date_problem(notice_given_on)):
+            raise ValidationError({"notice_given_on": problem})
         if notice is None:
             notice = notice_period(partner.partnership)
         partner.notice_given_on = notice_given_on or today
@@ -189,6 +210,7 @@ def change_partner_status(
         partner,
         diff(before, snapshot(partner)),
     )
+    partner_status_changed.send(sender=Partner, partner=partner, old=previous, new=new_status)
     if new_status == PartnerStatus.WITHDRAWING:
         _send_withdrawal_email("withdrawal_notice", partner)
     elif new_status == PartnerStatus.WITHDRAWN and previous == PartnerStatus.WITHDRAWING:
@@ -217,7 +239,7 @@ def withdrawal_recipients(partner: Partner) -> list[str]:
 
 
 def _send_withdrawal_email(name: str, partner: Partner) -> None:
-    send_templated_email(
+    send_templated_email_each(
         name,
         withdrawal_recipients(partner),
         {
@@ -288,6 +310,8 @@ def update_signatory(
             signatory,
             changes,
         )
+    if "email" in changes:
+        readdress_requests(signatory)  # the old address no longer gets the links
     return signatory
 
 
@@ -309,6 +333,8 @@ def set_signatory_active(signatory: AuthorisedSignatory, active: bool) -> Author
         signatory,
         {"is_active": [not active, active]},
     )
+    if not active:
+        readdress_requests(signatory)  # their open requests go to someone who still signs
     return signatory
 
 

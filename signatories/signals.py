@@ -6,3 +6,8 @@ from django.dispatch import Signal
 # transaction and the partnership's scope: sender=Signature, signature=..., document=...
 # A receiver that raises undoes the answer, so the document's owner stays consistent with it.
 signature_recorded = Signal()
+
+# Sent when a partner's status changes, inside the transaction and the partnership's scope:
+# sender=Partner, partner=..., old=<previous status>, new=<new status>. A receiver that raises
+# undoes the change.
+partner_status_changed = Signal()

@@ -334,6 +334,71 @@ def reissue(
         return fresh
 
 
+def _void(request: SignatureRequest, why: str) -> None:
+    """Stop an open request's links (call it with the request locked, in a transaction)."""
+    before = request.get_status_display()
+    request.status = RequestStatus.VOID
+    request.save(update_fields=["status"])
+    log_action(
+        request.partnership,
+        "signature.voided",
+        f"The request to {request.partner.organisation} to sign {request.document} was "
+        f"closed: {why}",
+        request,
+        {"status": [before, request.get_status_display()], "reason": [None, why]},
+    )
+
+
+def close_requests(document: FrozenDocument, reason: str) -> int:
+    """Void every unanswered (sent or opened) request to sign `document`, one audit entry
+    each, saying `reason`; their links stop working. Returns how many were closed."""
+    with _scope_of(document.partnership_id), transaction.atomic():
+        requests = list(
+            SignatureRequest.objects.select_for_update(of=("self",))
+            .select_related("partnership", "document", "partner__organisation")
+            .filter(document=document, status__in=OPEN_STATUSES)
+            .order_by("pk")
+        )
+        for request in requests:
+            _void(request, reason)
+        return len(requests)
+
+
+def readdress_requests(signatory: AuthorisedSignatory, *, by=None) -> list[SignatureRequest]:
+    """The unanswered requests addressed to `signatory`, who has just been deactivated or given
+    a new e-mail address: each is sent again with a new link, to the signatory at the new
+    address if still active, else to the partner's next active signatory. Where no one can be
+    asked (no active signatory left, the partner not active, the document replaced), the
+    request is voided. Every old link stops working. Returns the new requests."""
+    with _scope_of(signatory.partnership_id), transaction.atomic():
+        signatory = AuthorisedSignatory.objects.get(pk=signatory.pk)
+        requests = list(
+            SignatureRequest.objects.select_for_update(of=("self",))
+            .select_related("partnership", "document__partnership", "partner__organisation")
+            .filter(signatory=signatory, status__in=OPEN_STATUSES)
+            .order_by("pk")
+        )
+        fresh = []
+        for request in requests:
+            if signatory.is_active:
+                successor = signatory
+            else:
+                successor = _first_signatories([request.partner_id]).get(request.partner_id)
+            if successor is not None:
+                try:
+                    fresh.append(reissue(request, by=by, signatory=successor))
+                    continue
+                except ValidationError:
+                    pass  # the partner or the document can no longer be signed: void it
+            _void(
+                request,
+                f"{signatory.name} no longer signs for {request.partner.organisation}"
+                if not signatory.is_active
+                else f"{signatory.name}'s e-mail address changed",
+            )
+        return fresh
+
+
 # --- Opening a link -----------------------------------------------------------------------
 
 
@@ -369,6 +434,11 @@ def problem_with(request: SignatureRequest) -> str | None:
         return SUPERSEDED
     if request.partner.status == PartnerStatus.WITHDRAWN:
         return f"{organisation} has withdrawn from the partnership, so it no longer signs."
+    if request.signatory is not None and not request.signatory.is_active:
+        return (
+            f"This link was sent to an authorised signatory who no longer signs for "
+            f"{organisation}. Ask the person who sent it for a new one."
+        )
     if request.expires_at <= timezone.now():
         return (
             f"This link expired on {uk_time(request.expires_at)}. Ask the person who sent it "
@@ -701,6 +771,7 @@ def send_due_reminders() -> int:
                 expires_at__gt=now,
                 reminders_sent__lt=F("max_reminders"),
             )
+            .exclude(signatory__is_active=False)
             .order_by("partnership_id", "pk")
             .values_list(
                 "pk",
@@ -719,6 +790,26 @@ def send_due_reminders() -> int:
             if _remind(pk, count, now):
                 sent += 1
     return sent
+
+
+def remind_now(request: SignatureRequest) -> bool:
+    """Send the request's next reminder at once, due or not (the sweep sends them when due).
+
+    False when none can be sent: the request is answered, replaced or expired, its document
+    superseded, or every reminder allowed has been sent.
+    """
+    with _scope_of(request.partnership_id), transaction.atomic():
+        count = (
+            SignatureRequest.objects.filter(
+                pk=request.pk, status__in=OPEN_STATUSES, reminders_sent__lt=F("max_reminders")
+            )
+            .values_list("reminders_sent", flat=True)
+            .first()
+        )
+        if count is None or not _remind(request.pk, count, timezone.now()):
+            return False
+        request.refresh_from_db(fields=["reminders_sent", "last_reminded_at"])
+    return True
 
 
 def _remind(pk: int, count: int, now: datetime) -> bool:

@@ -7,7 +7,7 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,7 +16,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_scopes import scope, scopes_disabled
 
-from documents.verify import find_by_sha256, sha256_of_bytes
+from accord.forms import add_form_errors
+from documents.seal import SealCheck, check_seal
+from documents.verify import VerifyMatch, find_by_sha256, sha256_of_bytes
 from tenancy.permissions import requires
 from tenancy.roles import Perm
 
@@ -77,8 +79,7 @@ def _signing_page(request, sig_request: SignatureRequest, *, user, in_app: bool)
                     exc.messages[0],
                     409 if getattr(exc, "code", None) == "answered" else 410,
                 )
-            for field, errors in exc.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_form_errors(form, exc)
         else:
             request.session[DONE_SESSION_KEY] = signature.pk
             return redirect("signing:done")
@@ -107,8 +108,9 @@ def sign(request, token: str):
 
 @never_cache
 def done(request):
-    """What was recorded, for the browser that just recorded it."""
-    pk = request.session.get(DONE_SESSION_KEY)
+    """What was recorded, for the browser that just recorded it: shown once, then forgotten
+    (the e-mailed confirmation keeps the record)."""
+    pk = request.session.pop(DONE_SESSION_KEY, None)
     signature = None
     if pk:
         with scopes_disabled():
@@ -207,7 +209,8 @@ def verify(request):
             return render(request, "signatories/verify.html", context, status=429)
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            digest = sha256_of_bytes(upload.read()) if upload else form.cleaned_data["sha256"]
+            data = upload.read() if upload else None
+            digest = sha256_of_bytes(data) if data is not None else form.cleaned_data["sha256"]
             try:
                 match = find_by_sha256(digest)
             except ValueError:
@@ -217,7 +220,33 @@ def verify(request):
                 )
             else:
                 context.update(searched=True, digest=digest, match=match)
+                if data is not None:
+                    context["seal"] = _seal_of(data)
                 if match is not None:
-                    with scope(partnership=match.partnership):
-                        context["signatures"] = signing.signatures_for(match.document)
+                    context.update(_what_matched(match))
     return render(request, "signatories/verify.html", context)
+
+
+def _seal_of(data: bytes) -> SealCheck | None:
+    """Whether the uploaded PDF's seal is intact; None when the seal cannot be checked here."""
+    try:
+        return check_seal(data)
+    except ImproperlyConfigured:  # no seal certificate configured: say nothing about it
+        return None
+
+
+def _what_matched(match: VerifyMatch) -> dict[str, object]:
+    """What the verify page may tell anyone: the signatures only (no declines), the signers'
+    names only where the partnership publishes them, and whether the version was replaced."""
+    with scope(partnership=match.partnership):
+        signed = [
+            s
+            for s in signing.signatures_for(match.document)
+            if s.outcome == Signature.Outcome.SIGNED
+        ]
+        superseded = signing.is_superseded(match.document)
+    return {
+        "signatures": signed,
+        "show_names": match.partnership.public_signatory_names,
+        "superseded": superseded,
+    }

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from accord.forms import add_form_errors
 from tenancy.models import Membership
 from tenancy.permissions import requires
 from tenancy.roles import Perm
@@ -120,7 +121,7 @@ def withdraw(request, partner_id: int):
                     notice=notice,
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_form_errors(form, exc)
             else:
                 messages.success(request, f"{record.organisation} has given notice of withdrawal.")
                 return redirect(
@@ -148,14 +149,6 @@ def _duration(period: timedelta) -> str:
     return f"{period.days} day{'s' if period.days != 1 else ''}"
 
 
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
 @requires(Perm.MANAGE_PARTNERS)
 def signatories(request, partner_id: int):
     record = get_object_or_404(Partner.objects.select_related("organisation"), pk=partner_id)
@@ -164,7 +157,7 @@ def signatories(request, partner_id: int):
         try:
             signatory = services.add_signatory(record, **form.values())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -215,7 +208,7 @@ def signatory(request, partner_id: int, signatory_id: int):
         try:
             services.update_signatory(record, **form.values())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, f"{form.cleaned_data['name']}'s details have been saved.")
             return back
@@ -260,7 +253,7 @@ def add_new_organisation(request):
             organisation = services.create_organisation(**form.cleaned_data)
             services.add_partner(request.partnership, organisation)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, f"{organisation} has been added as a partner.")
             return redirect("signatories:partners", partnership_slug=request.partnership.slug)
@@ -348,11 +341,7 @@ def partner_status(request, partner_id: int):
                 notice_given_on=form.cleaned_data["notice_given_on"],
             )
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.error_dict.items():
-                    form.add_error(field, errors)
-            else:
-                form.add_error(None, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, f"{record.organisation}'s status has been changed.")
             return redirect(
@@ -418,7 +407,7 @@ def edit_organisation(request, organisation_id: int):
         try:
             services.update_organisation(record, **form.cleaned_data)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, f"{record.name}'s record has been saved.")
             return redirect("organisations:detail", organisation_id=record.pk)

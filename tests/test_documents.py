@@ -8,6 +8,7 @@ import hashlib
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from django.core.checks import WARNING, Tags, run_checks
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
@@ -122,6 +123,25 @@ def test_freeze_stores_canonical_text_its_hash_and_an_audit_entry(alpha, alice):
     assert ACTIONS["document.frozen"] == "Document version frozen"
 
 
+def test_freeze_sanitises_what_it_is_given_before_hashing(alpha):
+    hostile = (
+        '<h2 onclick="steal()">Purpose</h2><script>alert(1)</script>'
+        '<p style="x">Shared <a href="javascript:alert(1)">here</a></p><iframe src="x"></iframe>'
+    )
+
+    document = frozen(alpha, html=hostile)
+
+    for banned in ("<script", "alert(1)", "onclick", "javascript:", "style=", "<iframe"):
+        assert banned not in document.html
+    assert document.html == '<h2>Purpose</h2><p>Shared <a rel="noopener">here</a></p>'
+    assert document.sha256 == hashlib.sha256(document.html.encode()).hexdigest()
+
+
+def test_freezing_sanitised_html_keeps_it_as_it_is(alpha):
+    html = render_markdown("# Purpose\n\nPartners' data & *more* [ICO](https://ico.org.uk)")
+    assert frozen(alpha, html=html).html == canonical_html(html)
+
+
 def test_freeze_rejects_bad_values_and_writes_nothing(alpha):
     with pytest.raises(ValidationError):
         frozen(alpha, title="x" * 301)
@@ -234,3 +254,27 @@ def test_check_seal_answers_in_plain_words_for_unreadable_bytes(pdf_storage, dat
     assert check.intact is False
     assert check.problem
     assert check.signed_at is None
+
+
+# --- The seal's files: a system check ---------------------------------------------------------
+
+
+def test_missing_seal_files_are_a_warning_outside_development(settings, tmp_path):
+    settings.SEAL_CERTIFICATE_FILE = str(tmp_path / "cert.pem")
+    settings.SEAL_KEY_FILE = str(tmp_path / "key.pem")
+    settings.DEBUG = False
+
+    (warning,) = [m for m in run_checks(tags=[Tags.security]) if m.id == "documents.W001"]
+
+    assert warning.level == WARNING
+    assert str(tmp_path / "cert.pem") in warning.msg and "make_seal_certificate" in warning.hint
+    call_command("make_seal_certificate")
+    assert [m for m in run_checks() if m.id == "documents.W001"] == []
+
+
+def test_missing_seal_files_are_no_warning_in_development(settings, tmp_path):
+    settings.SEAL_CERTIFICATE_FILE = str(tmp_path / "cert.pem")
+    settings.SEAL_KEY_FILE = str(tmp_path / "key.pem")
+    settings.DEBUG = True
+
+    assert [m for m in run_checks() if m.id == "documents.W001"] == []

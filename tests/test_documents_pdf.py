@@ -201,6 +201,45 @@ def test_front_matter_and_user_text_are_shown_without_escaping_twice():
     assert "Security & storage" in text
 
 
+def test_front_matter_is_sanitised_before_it_is_shown():
+    hostile = '<p onclick="x()">Scope</p><script>alert(1)</script><img src="http://x/y.png">'
+    context = pdfs._context(content_for(unsaved_document(), front_matter_html=hostile))
+
+    assert str(context["front_matter"]) == "<p>Scope</p>"
+
+
+def test_a_public_pdf_shows_no_ip_addresses_or_declines_and_names_only_if_allowed():
+    document = unsaved_document()
+    members = pdf_text(render_pdf(content_for(document)))
+    hidden = pdf_text(render_pdf(content_for(document, public=True, show_names=False)))
+    named = pdf_text(render_pdf(content_for(document, public=True, show_names=True)))
+
+    assert "203.0.113.7" in members and "Ann Bell" in members and "Declined" in members
+    for text in (hidden, named):
+        for shown_only_to_members in ("203.0.113.7", "2001:db8::1", "IP address", "Declined"):
+            assert shown_only_to_members not in text
+        assert "Ann Bell" not in text and "Leeds Teaching Hospitals" not in text
+        assert "Leeds City Council" in text and "Chief Executive" in text
+        assert "West Yorkshire Police" in text  # still awaiting: not a decline
+    assert "Priya Shah" not in hidden and "Tom Okafor" not in hidden
+    assert "2 March 2026" in hidden
+    assert "Priya Shah" in named
+
+
+def test_public_and_shown_names_are_part_of_the_state_key():
+    document = unsaved_document()
+    members = state_key(content_for(document))
+    hidden = state_key(content_for(document, public=True, show_names=False))
+    named = state_key(content_for(document, public=True, show_names=True))
+
+    assert len({members, hidden, named}) == 3
+    # What a public PDF leaves out does not change it.
+    without_decline = content_for(
+        document, public=True, show_names=False, events=EVENTS[:1], signatories=SIGNATORIES[:2]
+    )
+    assert state_key(without_decline) == hidden
+
+
 def test_headings_get_ids_once_and_keep_their_own():
     body, headings = number_headings(
         '<h2 id="section-1">Own</h2><p>x</p><h2>New <em>one</em></h2><h3>Not listed</h3><h2>B</h2>'

@@ -430,6 +430,9 @@ def test_withdrawing_needs_a_reason(client, alpha, alice, partner):
 
 
 def test_withdrawing_takes_effect_28_days_after_notice(client, alpha, alice, partner):
+    # Notice can be dated up to a year back: a fixed date would fall out of range one day.
+    given = timezone.localdate() - timedelta(days=30)
+    leaves = given + timedelta(days=28)
     client.force_login(alice)
 
     response = client.post(
@@ -437,7 +440,7 @@ def test_withdrawing_takes_effect_28_days_after_notice(client, alpha, alice, par
         {
             "status": "withdrawing",
             "reason": "Service decommissioned",
-            "notice_given_on": "02/03/2026",
+            "notice_given_on": f"{given:%d/%m/%Y}",
         },
         follow=True,
     )
@@ -445,17 +448,19 @@ def test_withdrawing_takes_effect_28_days_after_notice(client, alpha, alice, par
     assert response.redirect_chain[-1][0] == url("partner", partner_id=partner.pk)
     text = page_text(response)
     assert "Luton Borough Council's status has been changed." in text
-    assert "Notice given 2 March 2026; takes effect 30 March 2026." in text
+    assert (
+        f"Notice given {given.day} {given:%B %Y}; takes effect {leaves.day} {leaves:%B %Y}." in text
+    )
     record = reload(alpha, partner)
     assert record.status == PartnerStatus.WITHDRAWING
-    assert record.notice_given_on == date(2026, 3, 2)
-    assert record.leaves_on == date(2026, 3, 30)
+    assert record.notice_given_on == given
+    assert record.leaves_on == leaves
     assert record.withdrawal_reason == "Service decommissioned"
     (entry,) = audit(alpha, "partner.status_changed")
     assert entry.actor == alice
     assert entry.summary == "Luton Borough Council is now withdrawing"
     assert entry.changes["status"] == ["active", "withdrawing"]
-    assert entry.changes["leaves_on"] == [None, "2026-03-30"]
+    assert entry.changes["leaves_on"] == [None, leaves.isoformat()]
 
 
 def test_withdrawing_without_a_notice_date_counts_from_today(alpha, partner):
@@ -476,6 +481,55 @@ def test_a_bad_notice_date_is_refused(client, alpha, alice, partner):
 
     assert response.status_code == 200
     assert field_error(response, "notice_given_on") == "Error: Enter a date like 31/03/2026."
+    assert reload(alpha, partner).status == PartnerStatus.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("31/12/9999", "Error: The date notice was given must be today or in the past."),
+        ("tomorrow", "Error: The date notice was given must be today or in the past."),
+        ("year_and_a_day_ago", "Error: The date notice was given must be within the past year"),
+    ],
+)
+def test_a_notice_date_in_the_future_or_over_a_year_ago_is_a_field_error(
+    client, alpha, alice, partner, typed, message
+):
+    today = timezone.localdate()
+    days = {"tomorrow": today + timedelta(days=1), "year_and_a_day_ago": today - timedelta(366)}
+    value = days[typed].strftime("%d/%m/%Y") if typed in days else typed
+    client.force_login(alice)
+
+    response = client.post(
+        url("partner_status", partner_id=partner.pk),
+        {"status": "withdrawing", "reason": "Merged", "notice_given_on": value},
+    )
+
+    assert response.status_code == 200
+    assert field_error(response, "notice_given_on").startswith(message)
+    assert reload(alpha, partner).status == PartnerStatus.ACTIVE
+    assert audit(alpha, "partner.status_changed") == []
+
+
+def test_a_notice_date_a_year_ago_today_is_accepted(client, alpha, alice, partner):
+    given = timezone.localdate() - timedelta(days=365)
+    client.force_login(alice)
+
+    client.post(
+        url("partner_status", partner_id=partner.pk),
+        {"status": "withdrawing", "reason": "Merged", "notice_given_on": f"{given:%d/%m/%Y}"},
+    )
+
+    assert reload(alpha, partner).notice_given_on == given
+
+
+def test_the_service_refuses_a_far_future_notice_date_by_field_not_overflow(alpha, partner):
+    with scope(partnership=alpha), pytest.raises(ValidationError) as caught:
+        change_partner_status(
+            partner, PartnerStatus.WITHDRAWING, reason="Merged", notice_given_on=date(9999, 12, 31)
+        )
+
+    assert list(caught.value.message_dict) == ["notice_given_on"]
     assert reload(alpha, partner).status == PartnerStatus.ACTIVE
 
 

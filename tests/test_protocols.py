@@ -681,7 +681,9 @@ def test_retiring_a_protocol_needs_the_steering_group_and_a_reason(
 # --- The legislation library -------------------------------------------------------------
 
 
-def test_the_library_is_copied_when_first_opened_and_only_once(client, alpha, viewer):
+def test_opening_the_library_writes_nothing_and_shows_accords_list_read_only(
+    client, alpha, viewer, manager
+):
     client.force_login(viewer)
 
     response = client.get(url("legislation"))
@@ -690,13 +692,43 @@ def test_the_library_is_copied_when_first_opened_and_only_once(client, alpha, vi
     assert "Data Protection Act 2018 on legislation.gov.uk 2018" in text
     assert "Common Law Duty of Confidentiality" in text
     with scope(partnership=alpha):
+        assert not Legislation.objects.exists()
+    assert audit(alpha, "legislation.copied") == []
+    client.force_login(manager)
+    content = client.get(url("legislation")).content.decode()
+    assert "Add legislation" in content
+    assert "/delete/" not in content and ">Change<" not in content  # no rows to change yet
+    assert "gets its own copy, to change, when you add legislation" in page_text(
+        client.get(url("legislation"))
+    )
+
+
+def test_the_library_is_copied_with_the_first_protocol_and_only_once(
+    client, alpha, lead, manager, viewer
+):
+    make_protocol(alpha, lead=lead, by=manager)
+    with scope(partnership=alpha):
         Legislation.objects.filter(title="Computer Misuse Act 1990").delete()
+    make_protocol(alpha, title="A second protocol", lead=lead, by=manager)
+    client.force_login(viewer)
     client.get(url("legislation"))
+
     with scope(partnership=alpha):
         assert Legislation.objects.count() == len(LEGISLATION) - 1
         gdpr = Legislation.objects.get(title__startswith="UK General Data Protection")
     assert gdpr.url == "https://www.legislation.gov.uk/eur/2016/679/contents"
     assert len(audit(alpha, "legislation.copied")) == 1
+
+
+def test_the_first_addition_copies_the_library_then_adds(client, alpha, manager):
+    client.force_login(manager)
+
+    client.post(url("legislation_add"), {"title": "Domestic Abuse Act 2021", "year": "2021"})
+
+    with scope(partnership=alpha):
+        assert Legislation.objects.count() == len(LEGISLATION) + 1
+    assert len(audit(alpha, "legislation.copied")) == 1
+    assert len(audit(alpha, "legislation.added")) == 1
 
 
 def test_the_library_has_what_partners_rely_on():
@@ -736,7 +768,6 @@ def test_drafters_add_change_and_delete_legislation(client, alpha, manager, view
     client.force_login(viewer)
     assert client.get(url("legislation_add")).status_code == 403
     client.force_login(manager)
-    client.get(url("legislation"))
 
     bad = client.post(url("legislation_add"), {"title": "", "year": "18", "url": "nope"})
     assert field_error(bad, "title") == "Error: Enter the legislation's title."

@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 import subprocess
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -19,10 +21,11 @@ from documents.seal import ensure_development_certificate
 from documents.services import canonical_html, sha256_of
 from protocols import services
 from protocols.models import LOCKED_MESSAGE, ProtocolVersion, VersionStatus
+from protocols.pdf import version_pdf
 from protocols.tasks import render_pdf
 from signatories import signing
-from signatories.models import Signature, SignatureRequest
-from signatories.services import notice_period
+from signatories.models import PartnerStatus, RequestStatus, Signature, SignatureRequest
+from signatories.services import change_partner_status, notice_period
 from tenancy.roles import Role
 
 from .factories import (
@@ -600,13 +603,23 @@ def test_the_public_page_leaves_out_protocols_not_in_force(
 
 
 def test_anyone_downloads_the_signed_pdf_from_the_public_page(
-    client, alpha, protocol, manager, steering, partners, tmp_path
+    client,
+    alpha,
+    protocol,
+    manager,
+    steering,
+    partners,
+    tmp_path,
+    django_capture_on_commit_callbacks,
 ):
     signed_version(protocol, partners, manager, steering)
     alpha.public_page_enabled = True
     alpha.save()
+    link = f"{public()}protocols/{protocol.pk}/pdf/"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get(link).status_code == 202  # queued; the worker makes it
 
-    response = client.get(f"{public()}protocols/{protocol.pk}/pdf/")
+    response = client.get(link)
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -617,3 +630,266 @@ def test_the_settings_form_offers_to_show_signatories_names(client, alpha, manag
     client.force_login(manager)
     content = client.get(f"/p/{alpha.slug}/settings/").content.decode()
     assert "show signatories&#x27; names on the public page" in content.lower()
+
+
+# --- Versions that stop collecting signatures ------------------------------------------------
+
+
+def test_a_version_completes_when_the_last_partner_yet_to_sign_withdraws(
+    alpha, protocol, manager, steering, partners, django_capture_on_commit_callbacks
+):
+    first = signed_version(protocol, partners, manager, steering)
+    with scope(partnership=alpha):
+        second = services.new_version(protocol, major=True, change_summary="Breaches", by=manager)
+    approved(second, manager, steering)
+    send(second, partners, manager)
+    sign_all(second, partners[:-1])
+    leaving = partners[-1]
+    with scope(partnership=alpha):
+        change_partner_status(leaving, PartnerStatus.WITHDRAWING, reason="Merged")
+    assert fresh(second).status == VersionStatus.FOR_SIGNATURE, "a partner until notice ends"
+
+    with (
+        scope(partnership=alpha),
+        django_capture_on_commit_callbacks() as queued,
+        mock.patch.object(render_pdf, "delay_on_commit") as render,
+    ):
+        change_partner_status(leaving, PartnerStatus.WITHDRAWN)
+
+    second = fresh(second)
+    assert second.status == VersionStatus.SIGNED
+    assert second.signed_at is not None
+    assert fresh(first).status == VersionStatus.SUPERSEDED
+    assert fresh(protocol).next_review_on == services.add_months(timezone.localdate(), 12)
+    (entry,) = [e for e in audit(alpha, "protocol.version_signed") if "2.0" in e.summary]
+    assert entry.summary == f"Every partner asked has signed {second}"
+    assert mock.call(alpha.pk, second.pk) in render.call_args_list  # its PDF is made afresh
+    assert queued  # the withdrawal e-mails
+
+
+def test_a_withdrawal_completes_nothing_while_others_have_not_signed(
+    alpha, ready, manager, partners
+):
+    send(ready, partners, manager)
+    sign_all(ready, partners[:2])
+    with scope(partnership=alpha):
+        change_partner_status(partners[3], PartnerStatus.WITHDRAWING, reason="Merged")
+        change_partner_status(partners[3], PartnerStatus.WITHDRAWN)
+
+    assert fresh(ready).status == VersionStatus.FOR_SIGNATURE
+
+
+def test_sending_a_later_version_supersedes_one_out_for_signature_and_closes_its_links(
+    alpha, protocol, ready, manager, steering, partners
+):
+    send(ready, partners, manager)
+    answer(ready, partners[0])
+    with scope(partnership=alpha):
+        later = services.new_version(protocol, major=False, change_summary="Fixes", by=manager)
+    approved(later, manager, steering)
+
+    send(later, partners, manager)
+
+    assert fresh(ready).status == VersionStatus.SUPERSEDED
+    assert fresh(later).status == VersionStatus.FOR_SIGNATURE
+    with scope(partnership=alpha):
+        old = dict(
+            SignatureRequest.objects.filter(document_id=fresh(ready).document_id).values_list(
+                "partner_id", "status"
+            )
+        )
+    assert old == {
+        partners[0].pk: RequestStatus.SIGNED,
+        **{p.pk: RequestStatus.VOID for p in partners[1:]},
+    }
+    assert signing.problem_with(request_of(fresh(ready), partners[1])) == signing.REPLACED
+    assert len(audit(alpha, "signature.voided")) == 3
+    (superseded,) = audit(alpha, "protocol.version_superseded")
+    assert superseded.summary == f"{fresh(ready)} was superseded by version 1.1"
+
+
+def test_retiring_closes_each_version_and_its_open_requests_with_an_audit_entry(
+    alpha, protocol, ready, manager, steering, partners
+):
+    send(ready, partners, manager)
+    answer(ready, partners[0])
+
+    with scope(partnership=alpha):
+        services.retire(protocol, reason="Replaced by a regional protocol.", by=steering)
+
+    assert fresh(ready).status == VersionStatus.RETIRED
+    (entry,) = audit(alpha, "protocol.version_retired")
+    assert entry.changes["status"] == ["For signature", "Retired"]
+    with scope(partnership=alpha):
+        statuses = sorted(
+            SignatureRequest.objects.filter(document_id=fresh(ready).document_id).values_list(
+                "status", flat=True
+            )
+        )
+    assert statuses == [RequestStatus.SIGNED] + [RequestStatus.VOID] * 3
+    assert all("the protocol was retired" in e.summary for e in audit(alpha, "signature.voided"))
+
+
+def test_an_answer_to_a_version_replaced_meanwhile_is_undone(
+    alpha, ready, manager, partners, monkeypatch
+):
+    send(ready, partners, manager)
+    request = request_of(fresh(ready), partners[0])
+    # Replaced after the signing page checked the link, before the answer was saved.
+    monkeypatch.setattr(signing, "is_superseded", lambda document: False)
+    with scope(partnership=alpha):
+        ProtocolVersion.objects.filter(pk=ready.pk).update(status=VersionStatus.SUPERSEDED)
+
+    with pytest.raises(ValidationError, match="This version has been replaced") as caught:
+        answer(ready, partners[0])
+
+    assert caught.value.code == "unavailable"
+    with scope(partnership=alpha):
+        assert not Signature.objects.exists()
+    assert request_of(fresh(ready), partners[0]).status == request.status == RequestStatus.SENT
+
+
+# --- Counting and the version in force -----------------------------------------------------
+
+
+def test_withdrawn_partners_count_in_no_signing_figure(alpha, ready, manager, partners):
+    send(ready, partners, manager)
+    answer(ready, partners[0])
+    answer(ready, partners[1], decline="Not yet.")
+    answer(ready, partners[2])
+    with scope(partnership=alpha):
+        for partner in partners[:2]:
+            change_partner_status(partner, PartnerStatus.WITHDRAWING, reason="Merged")
+            change_partner_status(partner, PartnerStatus.WITHDRAWN)
+        counts = services.signing_counts([fresh(ready)])
+
+    assert counts[ready.pk] == {"asked": 2, "signed": 1, "declined": 0}
+
+
+def test_the_version_in_force_is_the_latest_signed_one(
+    alpha, protocol, manager, steering, partners
+):
+    with scope(partnership=alpha):
+        assert services.in_force_version(fresh(protocol)) is None
+    first = signed_version(protocol, partners, manager, steering)
+    with scope(partnership=alpha):
+        second = services.new_version(protocol, major=True, change_summary="More", by=manager)
+    approved(second, manager, steering)
+    send(second, partners, manager)
+
+    with scope(partnership=alpha):
+        assert services.in_force_version(fresh(protocol)) == first
+        services.retire(protocol, reason="Gone", by=steering)
+        assert services.in_force_version(fresh(protocol)) is None
+
+
+# --- The public page and its PDF -----------------------------------------------------------
+
+
+def publish(partnership, *, names: bool = False) -> None:
+    partnership.public_page_enabled = True
+    partnership.public_signatory_names = names
+    partnership.save()
+
+
+def test_the_public_page_runs_the_same_queries_for_1_and_4_protocols(
+    client, alpha, protocol, manager, steering, partners
+):
+    signed_version(protocol, partners, manager, steering)
+    publish(alpha)
+    client.get(public())
+    with CaptureQueriesContext(connection) as one:
+        client.get(public())
+    for n in range(3):
+        other = make_protocol(alpha, title=f"Protocol {n}", lead=partners[0], by=manager)
+        signed_version(other, partners, manager, steering)
+    with CaptureQueriesContext(connection) as four:
+        response = client.get(public())
+
+    assert len(one) == len(four)
+    assert page_text(response).count("(PDF)") == 4
+
+
+def test_the_public_page_leaves_out_partners_that_have_withdrawn(
+    client, alpha, protocol, manager, steering, partners
+):
+    signed_version(protocol, partners, manager, steering)
+    publish(alpha)
+    with scope(partnership=alpha):
+        change_partner_status(partners[3], PartnerStatus.WITHDRAWING, reason="Merged")
+        change_partner_status(partners[3], PartnerStatus.WITHDRAWN)
+
+    text = page_text(client.get(public()))
+
+    assert partners[2].organisation.name in text
+    assert partners[3].organisation.name not in text
+
+
+def stored_text(stored: RenderedPdf, tmp_path) -> str:
+    path = tmp_path / f"{stored.sha256}.pdf"
+    with stored.file.open("rb") as source:
+        path.write_bytes(source.read())
+    result = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
+    )
+    return re.sub(r"\s+", "", result.stdout)
+
+
+def test_the_public_pdf_has_no_ip_addresses_and_names_only_if_published(
+    alpha, protocol, manager, steering, partners, tmp_path
+):
+    version = signed_version(protocol, partners, manager, steering)
+    names = [re.sub(r"\s+", "", signatory_name(p)) for p in partners]
+    publish(alpha, names=False)
+    with scope(partnership=alpha):
+        members = stored_text(version_pdf(version), tmp_path)
+        hidden = stored_text(version_pdf(version, public=True), tmp_path)
+    publish(alpha, names=True)
+    with scope(partnership=alpha):
+        shown = stored_text(version_pdf(fresh(version), public=True), tmp_path)
+
+    assert "192.0.2.10" in members and all(n in members for n in names)
+    assert "192.0.2.10" not in hidden and "IPaddress" not in hidden
+    assert not any(n in hidden for n in names)
+    assert all(re.sub(r"\s+", "", p.organisation.name) in hidden for p in partners)
+    assert "SeniorInformationRiskOwner" in hidden
+    assert "192.0.2.10" not in shown and all(n in shown for n in names)
+
+
+def test_the_public_pdf_is_prepared_in_the_background_not_in_the_request(
+    client,
+    alpha,
+    protocol,
+    manager,
+    steering,
+    partners,
+    tmp_path,
+    django_capture_on_commit_callbacks,
+):
+    version = signed_version(protocol, partners, manager, steering)
+    publish(alpha)
+    link = f"{public()}protocols/{protocol.pk}/pdf/"
+
+    with (
+        django_capture_on_commit_callbacks() as queued,
+        mock.patch("documents.pdf.render_pdf", side_effect=AssertionError("rendered")),
+    ):
+        waiting = client.get(link)
+        again = client.get(link)
+
+    assert waiting.status_code == again.status_code == 202
+    assert waiting["Retry-After"] == "60"
+    assert "The PDF is being prepared" in page_text(waiting)
+    assert "try again in a minute" in page_text(waiting).lower()
+    assert len(queued) == 1, "one render queued however many ask"
+    with scope(partnership=alpha):
+        assert not RenderedPdf.objects.filter(document_id=version.document_id).exists()
+
+    queued[0]()  # the worker renders it
+
+    response = client.get(link)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    text = pdf_text(response, tmp_path)
+    assert "Alpha information sharing protocol" in text
+    assert "192.0.2.10" not in text

@@ -16,8 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from signatories import signing
+from signatories import services, signing, signing_views
+from signatories.forms import SigningForm
 from signatories.models import (
+    AuthorisedSignatory,
     Partner,
     PartnerStatus,
     RequestStatus,
@@ -953,3 +955,129 @@ def test_emails_are_sent_only_when_the_transaction_commits(alice, document, jane
         signing.request_signatures(document, [jane.partner], by=alice)
     # Not committed in this test's transaction: nothing has gone yet.
     assert mail.outbox == []
+
+
+# The signed page is shown once
+
+
+def test_the_signed_page_is_shown_once_then_forgotten(client, alpha, asked):
+    _request, token = asked
+    done = answer(client, token)["Location"]
+
+    assert client.get(done).status_code == 200
+    assert client.get(done).status_code == 404
+    assert signing_views.DONE_SESSION_KEY not in client.session
+
+
+def test_the_signing_form_takes_its_limits_from_the_service():
+    form = SigningForm(organisation="Luton Borough Council")
+
+    assert form.fields["name"].max_length == signing.NAME_MAX_LENGTH
+    assert form.fields["position"].max_length == signing.NAME_MAX_LENGTH
+    assert form.fields["reason"].max_length == signing.REASON_MAX_LENGTH
+
+
+# Signatories who leave or change address, and closing requests
+
+
+def test_deactivating_the_signatory_sends_the_request_to_the_next_one(
+    client, alpha, asked, jane, luton, outbox, django_capture_on_commit_callbacks
+):
+    request, old_token = asked
+    raj = make_signatory(luton, name="Raj Patel", email="raj.patel@luton.gov.uk")
+
+    with scope(partnership=alpha), django_capture_on_commit_callbacks(execute=True):
+        services.set_signatory_active(jane, False)
+
+    assert reload(request).status == RequestStatus.VOID
+    (message,) = outbox
+    assert message.to == ["raj.patel@luton.gov.uk"]
+    new_token, _ = tokens_in(message)
+    with scope(partnership=alpha):
+        fresh = SignatureRequest.objects.get(status=RequestStatus.SENT)
+    assert fresh.signatory == raj and fresh.email == "raj.patel@luton.gov.uk"
+    assert client.get(sign_url(old_token)).status_code == 410
+    assert answer(client, new_token, name="Raj Patel").status_code == 302
+    assert len(audit(alpha, "signature.reissued")) == 1
+
+
+def test_deactivating_the_only_signatory_voids_the_request(client, alpha, asked, jane, outbox):
+    request, token = asked
+
+    with scope(partnership=alpha):
+        services.set_signatory_active(jane, False)
+
+    assert reload(request).status == RequestStatus.VOID
+    (entry,) = audit(alpha, "signature.voided")
+    assert "Jane Smith no longer signs for Luton Borough Council" in entry.summary
+    assert entry.changes["status"] == ["Sent", "Replaced by a new link"]
+    assert client.get(sign_url(token)).status_code == 410
+    assert answer(client, token).status_code == 410
+    assert signatures(alpha) == []
+
+
+def test_a_new_address_for_the_signatory_gets_a_new_link_and_the_old_one_stops(
+    client, alpha, asked, jane, outbox, django_capture_on_commit_callbacks
+):
+    request, old_token = asked
+
+    with scope(partnership=alpha), django_capture_on_commit_callbacks(execute=True):
+        services.update_signatory(
+            jane, name=jane.name, position=jane.position, email="jane@luton.example.org"
+        )
+
+    assert reload(request).status == RequestStatus.VOID
+    (message,) = outbox
+    assert message.to == ["jane@luton.example.org"]
+    assert client.get(sign_url(old_token)).status_code == 410
+    assert client.get(sign_url(tokens_in(message)[0])).status_code == 200
+
+
+def test_renaming_the_signatory_keeps_the_link(alpha, asked, jane, outbox):
+    request, _token = asked
+
+    with scope(partnership=alpha):
+        services.update_signatory(jane, name="Jane Smith-Jones", position="CEO", email=jane.email)
+
+    assert reload(request).status == RequestStatus.SENT
+
+
+def test_a_request_to_an_inactive_signatory_cannot_be_answered_or_reminded(
+    client, alpha, asked, jane, sweep, outbox
+):
+    request, token = asked
+    with scope(partnership=alpha):  # deactivated behind the service's back
+        AuthorisedSignatory.objects.filter(pk=jane.pk).update(is_active=False)
+    _backdate(request, 8)
+
+    response = client.get(sign_url(token))
+
+    assert response.status_code == 410
+    assert "no longer signs for Luton Borough Council" in page_text(response)
+    assert answer(client, token).status_code == 410
+    assert sweep() == 0
+    assert outbox == []
+    with scope(partnership=alpha):
+        assert signing._remind(request.pk, 0, timezone.now()) is False
+
+
+def test_close_requests_voids_only_the_unanswered_ones(ask, alpha, document, jane, outbox):
+    barnet = make_partner(alpha, OrganisationFactory(name="Barnet Council"))
+    make_signatory(barnet)
+    croydon = make_partner(alpha, OrganisationFactory(name="Croydon Council"))
+    make_signatory(croydon)
+    luton_request, barnet_request, croydon_request = ask(document, jane.partner, barnet, croydon)
+    signing.sign(
+        luton_request, name="J", position="P", confirmed=True, ip_address=None, user_agent=""
+    )
+    signing.mark_opened(reload(barnet_request))
+
+    assert signing.close_requests(document, "version 2.0 was superseded") == 2
+
+    assert reload(luton_request).status == RequestStatus.SIGNED
+    assert reload(barnet_request).status == RequestStatus.VOID
+    assert reload(croydon_request).status == RequestStatus.VOID
+    entries = audit(alpha, "signature.voided")
+    assert len(entries) == 2
+    assert all(e.summary.endswith("closed: version 2.0 was superseded") for e in entries)
+    assert signing.close_requests(document, "again") == 0

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from documents.models import RenderedPdf
+from documents.seal import seal
 from signatories import forms as signatory_forms
 from signatories import signing, signing_views
 
@@ -115,10 +116,65 @@ def test_the_final_signed_pdf_is_recognised_with_its_signatures(client, signed, 
     assert "The final signed PDF: every partner asked had signed." in text
     assert pdf.sha256 in text
     with scope(partnership=document.partnership):
-        jane, raj = signing.signatures_for(document)
+        jane, _raj = signing.signatures_for(document)
     jane_at = timezone.localtime(jane.at).strftime("%-d %B %Y, %H:%M")
-    assert f"Luton Borough Council Jane Smith Chief Executive {jane_at} Signed" in text
-    assert "Barnet Council Raj Patel SIRO" in text and "Declined" in text
+    assert f"Luton Borough Council Chief Executive {jane_at}" in text
+    assert "Yes: this version has not been replaced." in text
+
+
+def test_only_signatures_are_listed_and_names_only_where_the_partnership_publishes_them(
+    client, alpha, signed
+):
+    document, _pdf = signed
+
+    hidden = page_text(client.post(VERIFY, {"sha256": document.sha256}))
+
+    assert "Signatures recorded for this version" in hidden
+    assert "Luton Borough Council Chief Executive" in hidden
+    assert "Jane Smith" not in hidden
+    for declined in ("Barnet Council", "Raj Patel", "Declined", "Not yet reviewed"):
+        assert declined not in hidden
+
+    alpha.public_signatory_names = True
+    alpha.save()
+    shown = page_text(client.post(VERIFY, {"sha256": document.sha256}))
+
+    assert "Luton Borough Council Jane Smith Chief Executive" in shown
+    assert "Raj Patel" not in shown and "Declined" not in shown
+
+
+def test_a_superseded_version_is_said_to_be_replaced(client, signed, monkeypatch):
+    document, _pdf = signed
+    monkeypatch.setattr(signing, "_superseded_checks", [lambda d: d.pk == document.pk])
+
+    text = page_text(client.post(VERIFY, {"sha256": document.sha256}))
+
+    assert "This matches a document signed in Accord" in text
+    assert "No: this version has been replaced by a newer one or retired." in text
+
+
+def test_an_uploaded_pdf_is_told_whether_its_seal_is_intact(client, alpha, pdf_storage, pdf_bytes):
+    sealed = seal(pdf_bytes)
+    document = make_document(alpha, title="Sealed Protocol")
+    with scope(partnership=alpha):
+        for state, data in (("c" * 64, sealed), ("d" * 64, pdf_bytes)):
+            RenderedPdf.objects.create(
+                partnership=alpha,
+                document=document,
+                state=state,
+                file=f"pdfs/{state[0]}.pdf",
+                sha256=hashlib.sha256(data).hexdigest(),
+                final=True,
+            )
+
+    intact = page_text(client.post(VERIFY, {"file": upload(sealed)}))
+    unsealed = page_text(client.post(VERIFY, {"file": upload(pdf_bytes)}))
+    appended = page_text(client.post(VERIFY, {"file": upload(sealed + b"\n%extra\n")}))
+
+    assert "Accord's seal Intact: the file has not changed since Accord sealed it" in intact
+    assert "Accord's seal Not intact. This PDF has no seal." in unsealed
+    assert "This file does not match any document signed in Accord." in appended
+    assert "Accord's seal Not intact." in appended
 
 
 def test_an_earlier_pdf_is_recognised_but_not_as_the_final_one(client, alpha, signed, pdf_bytes):
@@ -228,7 +284,7 @@ def test_a_signed_in_member_of_another_partnership_checks_it_too(client, charlie
     text = page_text(client.post(VERIFY, {"sha256": document.sha256}))
 
     assert "Alpha Partnership" in text
-    assert "Jane Smith" in text
+    assert "Luton Borough Council" in text
 
 
 def test_lookups_are_rate_limited_per_address(client, signed, monkeypatch):

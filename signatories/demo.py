@@ -1,70 +1,54 @@
-"""`manage.py seed_demo`: demo partnerships, organisations and people, safe to run again.
+"""Demo partnerships, organisations and people (`manage.py seed_demo`), safe to run again.
 
 Everything goes through the services (or, for memberships, the same audit entry the services
 write), with the partnership's founding administrator as the actor, so the audit log reads as
 if those people had done it. Existing records (matched by slug, e-mail or organisation name)
-are left as they are; only what is missing is added.
+are left as they are; only what is missing is added. The data itself is in demo_data.
 """
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 from django.urls import reverse
 from django_scopes import scope
 
 from accord.context import acting
-from signatories import demo_data
-from signatories.demo_data import MembershipSpec, OrganisationSpec, PartnershipSpec, PersonSpec
-from signatories.models import Organisation, Partner
-from signatories.services import add_partner, create_organisation
 from tenancy.audit import log_action
 from tenancy.models import Membership, Partnership
 from tenancy.roles import Role
 from tenancy.services import change_membership, create_partnership
+
+from . import demo_data
+from .demo_data import MembershipSpec, OrganisationSpec, PartnershipSpec, PersonSpec
+from .models import Organisation, Partner
+from .services import add_partner, create_organisation
 
 User = get_user_model()
 
 DEFAULT_PASSWORD = "accord-demo-2026"  # noqa: S105 - the published demo password
 
 
-class Command(BaseCommand):
-    help = (
-        "Create the demo partnerships (Bedfordshire, Leicestershire, the Wider Eastern "
-        "Information Stakeholder Forum and Leeds), their organisations and invented people "
-        "for every role. Running it again adds only what is missing."
-    )
+class InconsistentDemoData(ValueError):
+    """demo_data contradicts itself (see demo_data.problems)."""
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--password",
-            help="Password for every demo person (default: $DEMO_PASSWORD, else "
-            f"{DEFAULT_PASSWORD}). Existing demo people are given it if theirs differs.",
-        )
-        parser.add_argument(
-            "--quiet", action="store_true", help="Print nothing unless something goes wrong."
-        )
 
-    def handle(
-        self, *args: Any, password: str | None = None, quiet: bool = False, **options: Any
-    ) -> None:
-        password = password or os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
-        problems = demo_data.problems()
-        if problems:
-            raise CommandError("The demo data is inconsistent:\n" + "\n".join(problems))
-        seeder = DemoSeeder(password)
-        with transaction.atomic():
-            seeder.run()
-        if not quiet:
-            self.stdout.write(seeder.report())
-            self.stdout.write(sign_in_table(password))
+def seed(password: str) -> str:
+    """Add whatever part of the demo partnerships, organisations and people is missing, in
+    the caller's transaction; returns what was added in a sentence ("" for nothing).
+
+    Raises InconsistentDemoData, adding nothing, when the demo data contradicts itself.
+    """
+    problems = demo_data.problems()
+    if problems:
+        raise InconsistentDemoData("The demo data is inconsistent:\n" + "\n".join(problems))
+    seeder = DemoSeeder(password)
+    seeder.run()
+    return seeder.report()
 
 
 class DemoSeeder:
@@ -172,11 +156,11 @@ class DemoSeeder:
     def report(self) -> str:
         order = ["partnerships", "organisations", "partners", "people", "memberships"]
         parts = [f"{self.added[key]} {key}" for key in order if self.added[key]]
-        text = "Added " + ", ".join(parts) + "." if parts else "Demo data already in place."
+        text = "Added " + ", ".join(parts) + "." if parts else ""
         reset = self.added["passwords reset"]
         if reset:
             text += f" Set the demo password for {reset} existing demo people."
-        return text
+        return text.strip()
 
 
 def demo_emails() -> list[str]:
