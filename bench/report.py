@@ -32,20 +32,94 @@ def _cell(value) -> str:
     return str(value)
 
 
-def table(rows: list[dict]) -> str:
-    cells = [[_cell(row.get(key)) for key, _, _ in COLUMNS] for row in rows]
+# The protocols figures: the signed PDF's build and download, then the signatories page.
+PDF_COLUMNS = [
+    ("measure", "Protocol PDF", "<"),
+    ("pages", "Pages", ">"),
+    ("app_ms", "App ms", ">"),
+    ("bare_ms", "Bare ms", ">"),
+    ("ratio", "App/bare", ">"),
+    ("verdict", "Verdict", "<"),
+    ("ratio_of_minimums", "Min ratio", ">"),
+    ("cpu_ratio", "CPU ratio", ">"),
+    ("previous_ratio", "Prev ratio", ">"),
+    ("note", "Notes", "<"),
+]
+SIGNATORIES_COLUMNS = [
+    ("page", "Page", "<"),
+    ("queries_few", "Queries@{few}", ">"),
+    ("queries_many", "Queries@{many}", ">"),
+    ("queries_verdict", "Same?", "<"),
+    ("ms_few", "App ms@{few}", ">"),
+    ("ms_many", "App ms@{many}", ">"),
+    ("p90_ms_many", "p90 ms@{many}", ">"),
+    ("min_ms_many", "Min ms@{many}", ">"),
+]
+
+
+def table(rows: list[dict], columns: list[tuple[str, str, str]] = COLUMNS) -> str:
+    cells = [[_cell(row.get(key)) for key, _, _ in columns] for row in rows]
     widths = [
-        max(len(title), *(len(r[i]) for r in cells)) for i, (_, title, _) in enumerate(COLUMNS)
+        max(len(title), *(len(r[i]) for r in cells)) for i, (_, title, _) in enumerate(columns)
     ]
 
     def line(values):
         return "  ".join(
-            f"{v:{align}{w}}" for v, w, (_, _, align) in zip(values, widths, COLUMNS, strict=True)
+            f"{v:{align}{w}}" for v, w, (_, _, align) in zip(values, widths, columns, strict=True)
         )
 
-    out = [line([title for _, title, _ in COLUMNS]), line(["-" * w for w in widths])]
+    out = [line([title for _, title, _ in columns]), line(["-" * w for w in widths])]
     out += [line(r) for r in cells]
     return "\n".join(out)
+
+
+def protocols_tables(figures: dict) -> str:
+    """The protocols figures as two tables: the PDF, then the signatories page."""
+    build, download, page = figures["pdf_build"], figures["download"], figures["signatories_page"]
+    phases = build["phases_ms"]
+    pdf_rows = [
+        {
+            "measure": "Signed PDF build (assemble, render, seal, store)",
+            "pages": build["pages"],
+            "app_ms": build["app_ms"],
+            "bare_ms": build["bare_ms"],
+            "ratio": build["ratio"],
+            "verdict": build["ratio_verdict"],
+            "ratio_of_minimums": build["ratio_of_minimums"],
+            "cpu_ratio": build["cpu_ratio"],
+            "previous_ratio": build.get("previous_ratio"),
+            "note": (
+                f"median of {build['runs']}, new state each; render_pdf "
+                f"{phases['render_pdf']:.0f} + seal {phases['seal']:.0f} + rest "
+                f"{phases['other']:.0f} ms; {build['bytes'] // 1024} KB"
+            ),
+        },
+        {
+            "measure": "  the same vs raw WeasyPrint writing PDF/UA-1",
+            "pages": build["pages"],
+            "app_ms": build["app_ms"],
+            "bare_ms": build["bare_ua_ms"],
+            "ratio": build["ratio_ua"],
+            "verdict": "OK" if build["ratio_ua"] <= build["ratio_target"] else "SLOW",
+            "ratio_of_minimums": build["ratio_ua_of_minimums"],
+            "cpu_ratio": build["cpu_ratio_ua"],
+            "note": "like for like: bare also tags the PDF for accessibility, as the app does",
+        },
+        {
+            "measure": "Repeat download (stored PDF)",
+            "pages": build["pages"],
+            "app_ms": download["ms"],
+            "verdict": download["verdict"],
+            "note": (
+                f"median of {download['requests']}; {download['renders']} renders, "
+                f"{download['new_stored_pdfs']} new stored PDFs, {download['queries']} "
+                f"queries, same file: {'yes' if download['same_file_as_stored'] else 'NO'}"
+            ),
+        },
+    ]
+    sizes = {"few": page["partners_few"], "many": page["partners_many"]}
+    columns = [(key, title.format(**sizes), align) for key, title, align in SIGNATORIES_COLUMNS]
+    return table(pdf_rows, PDF_COLUMNS) + "\n\n" + table([page], columns)
 
 
 def previous() -> dict | None:

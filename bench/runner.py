@@ -58,6 +58,14 @@ def _arguments(argv):
     parser.add_argument("--requests", type=int, default=30, help="timed requests a page")
     parser.add_argument("--warmup", type=int, default=5, help="untimed requests first")
     parser.add_argument(
+        "--pdf-runs", type=int, default=5, help="timed signed-PDF builds (seconds each)"
+    )
+    parser.add_argument(
+        "--no-protocols",
+        action="store_true",
+        help="skip the protocols figures (the 40-page signed PDF and its pages)",
+    )
+    parser.add_argument(
         "--keep-db", action="store_true", help="leave the accord_bench database in place afterwards"
     )
     return parser.parse_args(argv)
@@ -199,6 +207,23 @@ def main(argv=None) -> int:
                 requester, large.partnership, small.partnership, args.requests, args.warmup
             )
             measure_s = time.perf_counter() - t
+            figures = None
+            if not args.no_protocols:
+                from . import protocols
+
+                _say(
+                    f"Protocols: a protocol of about 40 pages signed by {protocols.MANY} "
+                    f"partners in the large partnership (signed PDF: median of {args.pdf_runs})"
+                )
+                with protocols.pdf_files():
+                    figures = protocols.run(
+                        requester,
+                        large.partnership,
+                        pdf_runs=args.pdf_runs,
+                        requests=args.requests,
+                        warmup=args.warmup,
+                        say=_say,
+                    )
         pg_version = _postgres_version()
     finally:
         _close_connections()
@@ -214,6 +239,9 @@ def main(argv=None) -> int:
     previous_ratios = {p["key"]: p["ratio"] for p in (before or {}).get("pages", [])}
     for row in rows:
         row["previous_ratio"] = previous_ratios.get(row["key"])
+    if figures is not None:
+        before_build = ((before or {}).get("protocols") or {}).get("pdf_build") or {}
+        figures["pdf_build"]["previous_ratio"] = before_build.get("ratio")
     result = {
         "timestamp": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         "previous_timestamp": (before or {}).get("timestamp"),
@@ -232,9 +260,18 @@ def main(argv=None) -> int:
             "migrate": round(migrate_s, 2),
             "seed": round(seed_s, 2),
             "measure": round(measure_s, 2),
+            **(
+                {
+                    "protocols_seed": figures["seconds"]["seed"],
+                    "protocols_measure": figures["seconds"]["measure"],
+                }
+                if figures
+                else {}
+            ),
             "total": round(time.perf_counter() - started, 2),
         },
         "pages": rows,
+        "protocols": figures,
     }
     paths = report.write(result)
     _say("")
@@ -249,6 +286,37 @@ def main(argv=None) -> int:
             )
             for sql, n_small, n_large in row["growing_query_shapes"]:
                 _say(f"  {n_small} -> {n_large} x {sql[:400]}")
+    if figures is not None:
+        _say(report.protocols_tables(figures))
+        _say("")
+        page, download, build = (
+            figures["signatories_page"],
+            figures["download"],
+            figures["pdf_build"],
+        )
+        if page["queries_verdict"] != "OK":
+            _say(
+                f"N+1 suspected on {page['page']}: {page['queries_few']} queries at "
+                f"{page['partners_few']} partners, {page['queries_many']} at "
+                f"{page['partners_many']}. Queries whose number differs:"
+            )
+            for sql, n_few, n_many in page["growing_query_shapes"]:
+                _say(f"  {n_few} -> {n_many} x {sql[:400]}")
+        if download["verdict"] != "OK":
+            _say(
+                f"The repeat download was not served from storage: {download['renders']} "
+                f"renders, {download['new_stored_pdfs']} new stored PDFs."
+            )
+        _say(
+            f"Signed PDF: {build['sections']} sections, {build['signatories']} signatories, "
+            f"{build['signing_events']} signing events; App = the render task (content "
+            "assembly + stored_pdf: render, seal, store) for a new state each run, Bare = "
+            "weasyprint.HTML(string=html).write_pdf() on the same HTML (next row: with "
+            'pdf_variant="pdf/ua-1", as the app writes it); aim App/bare <= '
+            f"{build['ratio_target']} (CPU ratio: the same in this process's CPU time, "
+            "steadier on a busy machine). First build (cold): "
+            f"{build['first_build_ms']:.0f} ms."
+        )
     load = result["load_average_1m"]
     _say(
         f"Latency: median of {args.requests} requests; App/bare = app ms / bare ms on the "
@@ -264,6 +332,9 @@ def main(argv=None) -> int:
         )
     )
     failed = any(r["queries_verdict"] != "OK" for r in rows)
+    if figures is not None:
+        failed = failed or figures["signatories_page"]["queries_verdict"] != "OK"
+        failed = failed or figures["download"]["verdict"] != "OK"
     return 1 if failed else 0
 
 
