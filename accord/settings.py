@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "documents",
     "signatories",
     "protocols",
+    "agreements",
 ]
 
 MIDDLEWARE = [

@@ -11,6 +11,7 @@ partnership_pages = [
     # Partners (partners/...) and signing tasks (signing/...).
     path("", include("signatories.urls")),
     path("protocols/", include("protocols.urls")),
+    path("agreements/", include("agreements.urls")),
 ]
 
 urlpatterns = [
