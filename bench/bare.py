@@ -11,12 +11,23 @@ from __future__ import annotations
 from functools import cache
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import (
+    BooleanField,
+    Case,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.lookups import IsNull
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template import engines
 from django_scopes import scope
 
-from signatories.models import Partner, PartnerStatus
+from signatories.models import Partner, PartnerStatus, Signature
 from tenancy.models import AuditEntry, Membership, Partnership
 
 TEMPLATES = {
@@ -41,6 +52,14 @@ TEMPLATES = {
         "<td>{{ e.summary }} {{ e.action }}</td>"
         "<td>{% for field, pair in e.changes.items %}{{ field }}: {{ pair.0 }} {{ pair.1 }}"
         "{% endfor %}</td></tr>{% endfor %}</table>"
+    ),
+    "agreements": (
+        "<h1>Agreements</h1><p>{{ count }}</p><table>{% for a in rows %}<tr>"
+        "<td>{{ a.reference }}</td><td>{{ a.title }}</td>"
+        "<td>{% for p in a.parties.all %}{{ p.partner.organisation.name }}<br>{% endfor %}</td>"
+        "<td>{{ a.get_status_display }}</td><td>{{ a.article6 }}</td>"
+        "<td>{{ a.special|yesno }}</td><td>{{ a.review_date|date:'j M Y' }}</td>"
+        "<td>{{ a.last_signed|date:'j M Y, H:i' }}</td></tr>{% endfor %}</table>"
     ),
 }
 
@@ -84,3 +103,41 @@ def audit(request, slug: str):
         entries = list(AuditEntry.objects.all()[:50])
         count = AuditEntry.objects.count()
     return _render(request, "audit", {"entries": entries, "count": count})
+
+
+@login_required
+def agreements(request, slug: str):
+    from agreements.models import Agreement, AgreementParty, DataItem
+
+    partnership = get_object_or_404(Partnership, slug=slug)
+    with scope(partnership=partnership):
+        # The register's first page of 50 and its count: the same annotations (special
+        # category data, latest signature) and prefetch of the parties as the app's page.
+        signed = (
+            Signature.objects.filter(
+                document_id=OuterRef("document_id"), outcome=Signature.Outcome.SIGNED
+            )
+            .order_by("-at")
+            .values("at")[:1]
+        )
+        items = DataItem.objects.filter(agreement_id=OuterRef("pk")).order_by()
+        special = Case(
+            When(
+                IsNull(Subquery(items.filter(category="special").values("pk")[:1]), False),
+                then=Value(True),
+            ),
+            When(
+                IsNull(Subquery(items.values("pk")[:1]), True) & ~Q(article9=""), then=Value(True)
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+        parties = AgreementParty.objects.select_related("partner__organisation").order_by(
+            "partner__organisation__name", "pk"
+        )
+        rows = Agreement.objects.annotate(special=special, last_signed=Subquery(signed)).order_by(
+            "reference", "-version", "pk"
+        )
+        count = rows.count()
+        rows = list(rows.prefetch_related(Prefetch("parties", queryset=parties))[:50])
+    return _render(request, "agreements", {"rows": rows, "count": count})

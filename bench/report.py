@@ -122,6 +122,69 @@ def protocols_tables(figures: dict) -> str:
     return table(pdf_rows, PDF_COLUMNS) + "\n\n" + table([page], columns)
 
 
+# The agreements figures: register and map pages, then the exports.
+AGREEMENT_PAGE_COLUMNS = [
+    ("page", "Agreements page", "<"),
+    ("queries_small", "Queries@10", ">"),
+    ("queries_large", "Queries@10k", ">"),
+    ("queries_verdict", "Same?", "<"),
+    ("queries_bare", "Bare q", ">"),
+    ("app_ms_small", "App ms@10", ">"),
+    ("app_ms_large", "App ms@10k", ">"),
+    ("bare_ms_large", "Bare ms@10k", ">"),
+    ("ratio", "App/bare", ">"),
+    ("ratio_verdict", "<=1.5?", "<"),
+    ("ratio_of_minimums", "Min ratio", ">"),
+    ("previous_ratio", "Prev ratio", ">"),
+    ("note", "Notes", "<"),
+]
+EXPORT_COLUMNS = [
+    ("export", "Register export", "<"),
+    ("rows", "Rows", ">"),
+    ("ms", "ms", ">"),
+    ("kb", "KB", ">"),
+    ("queries", "Queries", ">"),
+    ("peak", "tracemalloc peak MB", ">"),
+    ("rss_peak", "Process peak RSS MB", ">"),
+    ("rss", "RSS growth MB", ">"),
+    ("verdict", "<256 MB?", "<"),
+]
+
+
+def agreements_tables(figures: dict) -> str:
+    """The agreements figures as two tables: the pages, then the exports."""
+    pages = []
+    for page in figures["pages"]:
+        row = dict(page)
+        if "nodes" in page:
+            row["note"] = (
+                f"{page['nodes']} organisations, {page['flows']} flows "
+                f"({page['special_flows']} special) from {page['map_agreements']} active ISAs; "
+                f"{page['bytes_app_large'] // 1024} KB"
+            )
+        else:
+            row["note"] = f"{page['bytes_app_large'] // 1024} KB"
+        pages.append(row)
+    exports = []
+    for key, title in (("xlsx", "Excel (openpyxl write-only)"), ("csv", "CSV (streamed)")):
+        data = figures[key]
+        rss = data.get("rss") or {}
+        exports.append(
+            {
+                "export": title,
+                "rows": data.get("rows_in_file", data["rows"]),
+                "ms": data["ms"],
+                "kb": data["bytes"] // 1024,
+                "queries": data["queries"],
+                "peak": data["tracemalloc_peak_mb"],
+                "rss_peak": rss.get("peak_mb", rss.get("error", "")[:30] or None),
+                "rss": rss.get("growth_mb"),
+                "verdict": data["verdict"],
+            }
+        )
+    return table(pages, AGREEMENT_PAGE_COLUMNS) + "\n\n" + table(exports, EXPORT_COLUMNS)
+
+
 def previous() -> dict | None:
     try:
         return json.loads(LATEST.read_text())

@@ -66,6 +66,11 @@ def _arguments(argv):
         help="skip the protocols figures (the 40-page signed PDF and its pages)",
     )
     parser.add_argument(
+        "--no-agreements",
+        action="store_true",
+        help="skip the agreements figures (10,000 ISAs: register, exports, data-flow map)",
+    )
+    parser.add_argument(
         "--keep-db", action="store_true", help="leave the accord_bench database in place afterwards"
     )
     return parser.parse_args(argv)
@@ -224,6 +229,23 @@ def main(argv=None) -> int:
                         warmup=args.warmup,
                         say=_say,
                     )
+            agreement_figures = None
+            if not args.no_agreements:
+                from . import agreements
+
+                _say(
+                    f"Agreements: {agreements.MANY} ISAs among the large partnership's "
+                    f"organisations ({agreements.FEW} in the small one)"
+                )
+                agreement_figures = agreements.run(
+                    requester,
+                    large.partnership,
+                    small.partnership,
+                    bench_url=bench_url,
+                    requests=args.requests,
+                    warmup=args.warmup,
+                    say=_say,
+                )
         pg_version = _postgres_version()
     finally:
         _close_connections()
@@ -242,6 +264,11 @@ def main(argv=None) -> int:
     if figures is not None:
         before_build = ((before or {}).get("protocols") or {}).get("pdf_build") or {}
         figures["pdf_build"]["previous_ratio"] = before_build.get("ratio")
+    if agreement_figures is not None:
+        before_pages = ((before or {}).get("agreements") or {}).get("pages") or []
+        before_ratios = {p["page"]: p.get("ratio") for p in before_pages}
+        for page in agreement_figures["pages"]:
+            page["previous_ratio"] = before_ratios.get(page["page"])
     result = {
         "timestamp": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         "previous_timestamp": (before or {}).get("timestamp"),
@@ -268,10 +295,19 @@ def main(argv=None) -> int:
                 if figures
                 else {}
             ),
+            **(
+                {
+                    "agreements_seed": agreement_figures["seconds"]["seed"],
+                    "agreements_measure": agreement_figures["seconds"]["measure"],
+                }
+                if agreement_figures
+                else {}
+            ),
             "total": round(time.perf_counter() - started, 2),
         },
         "pages": rows,
         "protocols": figures,
+        "agreements": agreement_figures,
     }
     paths = report.write(result)
     _say("")
@@ -317,6 +353,27 @@ def main(argv=None) -> int:
             "steadier on a busy machine). First build (cold): "
             f"{build['first_build_ms']:.0f} ms."
         )
+    if agreement_figures is not None:
+        _say(report.agreements_tables(agreement_figures))
+        _say("")
+        for page in agreement_figures["pages"]:
+            if page["queries_verdict"] != "OK":
+                _say(
+                    f"N+1 suspected on {page['page'].strip()}: {page['queries_small']} queries "
+                    f"small, {page['queries_large']} large. Queries whose number differs:"
+                )
+                for sql, n_small, n_large in page["growing_query_shapes"]:
+                    _say(f"  {n_small} -> {n_large} x {sql[:400]}")
+        seeded = agreement_figures["seeded"]["many"]
+        _say(
+            f"Agreements: {seeded['agreements']} ISAs, {seeded['organisations']} organisations, "
+            f"{seeded['data_items']} data items; register queries at {agreements.FEW} rows vs "
+            f"{agreements.MANY}; App/bare against a bare view with the same annotated query "
+            f"(aim <= {agreement_figures['ratio_target']}); exports: median of "
+            f"{agreements.EXPORT_RUNS} downloads read to the end, then tracemalloc's peak over "
+            "one more, and the peak resident memory of a fresh process making one (aim < "
+            f"{agreements.MEMORY_LIMIT_MB} MB)."
+        )
     load = result["load_average_1m"]
     _say(
         f"Latency: median of {args.requests} requests; App/bare = app ms / bare ms on the "
@@ -335,6 +392,9 @@ def main(argv=None) -> int:
     if figures is not None:
         failed = failed or figures["signatories_page"]["queries_verdict"] != "OK"
         failed = failed or figures["download"]["verdict"] != "OK"
+    if agreement_figures is not None:
+        failed = failed or any(p["queries_verdict"] != "OK" for p in agreement_figures["pages"])
+        failed = failed or any(agreement_figures[k]["verdict"] != "OK" for k in ("xlsx", "csv"))
     return 1 if failed else 0
 
 

@@ -12,5 +12,6 @@ urlpatterns = [
     path("bench/<slug:slug>/", bare.dashboard, name="bench_dashboard"),
     path("bench/<slug:slug>/partners/", bare.partners, name="bench_partners"),
     path("bench/<slug:slug>/audit/", bare.audit, name="bench_audit"),
+    path("bench/<slug:slug>/agreements/", bare.agreements, name="bench_agreements"),
     path("", include("accord.urls")),
 ]

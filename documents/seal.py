@@ -6,6 +6,8 @@ signature (those are listed on the PDF's signature certificate page).
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import datetime
 import io
 import os
@@ -140,8 +142,19 @@ def seal(pdf: bytes) -> bytes:
         location="Accord",
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    output = signers.sign_pdf(writer, metadata, signer=signer)
+    output = _outside_event_loop(signers.sign_pdf, writer, metadata, signer=signer)
     return output.getvalue()
+
+
+def _outside_event_loop(func, *args, **kwargs):
+    """pyHanko runs its own event loop (asyncio.run), which cannot start in a thread that is
+    already running one (an ASGI worker, a browser-driving test): run it in a fresh thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return func(*args, **kwargs)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(func, *args, **kwargs).result()
 
 
 def _trusted_context() -> ValidationContext:
@@ -167,7 +180,7 @@ def check_seal(pdf: bytes) -> SealCheck:
     embedded = ours[-1]
     context = _trusted_context()
     try:
-        status = validate_pdf_signature(embedded, context)
+        status = _outside_event_loop(validate_pdf_signature, embedded, context)
     except Exception:  # a damaged signature can fail in many ways while being read
         return SealCheck(intact=False, problem="The PDF's seal is damaged and cannot be checked.")
     subject = status.signing_cert.subject if status.signing_cert else None

@@ -257,3 +257,68 @@ def protocol_records(partnership: Partnership):
         section = version.sections.order_by("position", "pk").first()
         statute = Legislation.objects.order_by("pk").first()
     return protocol, version, section, statute
+
+
+# Agreements
+
+
+def make_agreement(
+    partnership: Partnership,
+    *,
+    lead: Partner | None = None,
+    others: list[Partner] | None = None,
+    title: str = "Reablement review",
+    reference: str | None = None,
+    role: str = "joint_controller",
+    with_item: bool = True,
+    by=None,
+):
+    """A draft agreement started from the partnership's template, its lead and one more
+    partner as parties (both `role`), and one data item sent from the other to the lead."""
+    from agreements.models import AgreementParty, DataItem
+    from agreements.services import create_agreement
+
+    lead = lead or make_partner(partnership)
+    others = others if others is not None else [make_partner(partnership)]
+    with scope(partnership=partnership):
+        from agreements.models import Agreement
+
+        reference = reference or f"ISA-{Agreement.objects.count() + 1:03d}"
+        agreement = create_agreement(
+            partnership, title=title, reference=reference, lead=lead, by=by
+        )
+        AgreementParty.objects.filter(agreement=agreement).update(role=role)
+        parties = [
+            AgreementParty.objects.create(
+                partnership=partnership, agreement=agreement, partner=partner, role=role
+            )
+            for partner in others
+        ]
+        if with_item and parties:
+            DataItem.objects.create(
+                partnership=partnership,
+                agreement=agreement,
+                position=1,
+                item="Access reference number and date of leaving the service",
+                category="personal",
+                data_subjects="Adults who left the reablement service",
+                from_party=parties[0],
+                to_party=agreement.parties.get(partner=lead),
+                purpose="To choose the records to review",
+                necessity="Identifies each adult without sharing names",
+            )
+    return agreement
+
+
+def agreement_records(partnership: Partnership):
+    """The partnership's first agreement and its first data item: made on first use, led by
+    the partnership's first partner."""
+    from agreements.models import Agreement
+
+    with scope(partnership=partnership):
+        agreement = Agreement.objects.order_by("pk").first()
+        if agreement is None:
+            lead = Partner.objects.order_by("pk").first() or make_partner(partnership)
+            agreement = make_agreement(partnership, lead=lead)
+        item = agreement.data_items.order_by("pk").first()
+    return agreement, item

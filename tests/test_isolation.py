@@ -36,6 +36,7 @@ from tenancy.roles import GRANTS, Perm, Role
 
 from .factories import (
     UserFactory,
+    agreement_records,
     first_signatory,
     make_invitation,
     make_member,
@@ -128,6 +129,11 @@ URL_ARGUMENTS: dict[str, Callable[[World], object]] = {
     "version_id": lambda w: protocol_records(w.partnership)[1].pk,
     "section_id": lambda w: protocol_records(w.partnership)[2].pk,
     "legislation_id": lambda w: protocol_records(w.partnership)[3].pk,
+    # Made on first use: a draft agreement led by the world's partner with a second party,
+    # and its data item; sections are addressed by their key.
+    "agreement_id": lambda w: agreement_records(w.partnership)[0].pk,
+    "item_id": lambda w: agreement_records(w.partnership)[1].pk,
+    "section_key": lambda w: "summary",
 }
 
 

@@ -1,0 +1,96 @@
+"""The PDF of an agreement: its frozen text (tick-box tables included), the summary sheet as
+it stood when it was frozen, its version history and the parties' signatures."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.text import slugify
+
+from documents.models import RenderedPdf
+from documents.pdf import PdfContent, RevisionRow, SignatoryRow, SigningEvent, stored_pdf
+
+from .models import Agreement, AgreementStatus
+from .services.lifecycle import everyone_signed, party_partners
+
+# Statuses whose PDF is the final, signed one (no DRAFT watermark) once every party signed.
+SIGNED_STATUSES = {AgreementStatus.ACTIVE, AgreementStatus.EXPIRED, AgreementStatus.SUPERSEDED}
+
+
+def revisions(agreement: Agreement) -> tuple[RevisionRow, ...]:
+    """This version and the ones it amends, oldest first."""
+    chain = []
+    current: Agreement | None = agreement
+    while current is not None and len(chain) < 100:
+        chain.append(current)
+        current = (
+            Agreement.objects.select_related("created_by").filter(pk=current.previous_id).first()
+            if current.previous_id
+            else None
+        )
+    rows = []
+    for version in reversed(chain):
+        author = version.created_by
+        rows.append(
+            RevisionRow(
+                version=version.version_label,
+                date=timezone.localdate(version.sent_at or version.created_at),
+                author=(author.full_name or author.email) if author else "",
+                summary=version.change_summary or "First version.",
+            )
+        )
+    return tuple(rows)
+
+
+def pdf_content(agreement: Agreement) -> PdfContent:
+    """What the PDF of a frozen agreement shows now (signatures change it; text never does)."""
+    from signatories.signing import signatures_for, signing_table
+
+    if agreement.document_id is None:
+        raise ValueError(f"{agreement} has not been frozen, so it has no PDF.")
+    table = signing_table(agreement.document, party_partners(agreement))
+    signatories = tuple(
+        SignatoryRow(
+            organisation=str(row.partner.organisation),
+            signatory=row.signer_name or "",
+            position=row.signer_position or "",
+            signed_on=timezone.localdate(row.answered_at)
+            if row.status == "Signed" and row.answered_at
+            else None,
+            status=row.status if row.status != "Not asked" else "Awaiting signature",
+        )
+        for row in table
+    )
+    events = tuple(
+        SigningEvent(
+            at=signature.at,
+            name=signature.name,
+            position=signature.position,
+            organisation=str(signature.partner.organisation),
+            ip_address=signature.ip_address or "",
+            outcome=signature.get_outcome_display(),
+        )
+        for signature in signatures_for(agreement.document)
+    )
+    final = agreement.status in SIGNED_STATUSES and everyone_signed(agreement)
+    return PdfContent(
+        document=agreement.document,
+        lead_organisation=str(agreement.lead.organisation),
+        status=agreement.get_status_display(),
+        date_in_force=agreement.start_date if final else None,
+        revisions=revisions(agreement),
+        signatories=signatories,
+        events=events,
+        final=final,
+        front_matter_html=agreement.summary_sheet_html,
+    )
+
+
+def agreement_pdf(agreement: Agreement) -> RenderedPdf:
+    """The stored PDF for the agreement's current signing state, rendered if it is not yet."""
+    return stored_pdf(pdf_content(agreement))
+
+
+def file_name(agreement: Agreement) -> str:
+    """Such as "isa-2025-014-reablement-review-v1.0.pdf"."""
+    stem = slugify(f"{agreement.reference} {agreement.title}")[:80] or "agreement"
+    return f"{stem}-v{agreement.version_label}.pdf"

@@ -1,0 +1,82 @@
+"""What this app adds to the partnership's navigation, dashboard, audit log and periodic
+sweep, and how it hears about signatures and partners leaving."""
+
+from __future__ import annotations
+
+from django_scopes import scope
+
+from accord import sweeps
+from signatories.models import Partner, PartnerStatus
+from signatories.signals import partner_status_changed, signature_recorded
+from signatories.signing import register_superseded_check
+from tenancy import dashboard, navigation
+from tenancy.audit import describe_actions
+from tenancy.roles import Perm
+
+from .models import Agreement, AgreementStatus
+from .services import expire_due, is_superseded, party_withdrawn, record_answer
+
+
+def _home() -> str:
+    """The register when it exists, else the list of agreements being drafted."""
+    from . import register_urls
+
+    names = {getattr(pattern, "name", None) for pattern in register_urls.urlpatterns}
+    return "agreements:register" if "register" in names else "agreements:drafts"
+
+
+HOME = _home()
+navigation.register("Agreements", HOME, Perm.VIEW, 15)
+dashboard.register(
+    "Agreements",
+    lambda partnership: Agreement.objects.filter(status=AgreementStatus.ACTIVE).count(),
+    HOME,
+    Perm.VIEW,
+    7,
+)
+register_superseded_check(is_superseded)
+sweeps.register("agreements.expire")(expire_due)
+
+
+def _signature_recorded(sender, signature, document, **kwargs) -> None:
+    with scope(partnership=document.partnership):
+        record_answer(document)
+
+
+signature_recorded.connect(_signature_recorded, dispatch_uid="agreements.signature_recorded")
+
+
+def _partner_status_changed(sender, partner: Partner, old: str, new: str, **kwargs) -> None:
+    if new == PartnerStatus.WITHDRAWN:
+        with scope(partnership=partner.partnership):
+            party_withdrawn(partner)
+
+
+partner_status_changed.connect(
+    _partner_status_changed, sender=Partner, dispatch_uid="agreements.partner_status_changed"
+)
+
+describe_actions(
+    {
+        "agreement_template.created": "Agreement template copied",
+        "agreement_template.changed": "Agreement template changed",
+        "agreement.created": "Agreement started",
+        "agreement.section_saved": "Agreement section saved",
+        "agreement.item_added": "Agreement data item added",
+        "agreement.item_changed": "Agreement data item changed",
+        "agreement.item_removed": "Agreement data item removed",
+        "agreement.comment_added": "Agreement comment added",
+        "agreement.comment_resolved": "Agreement comment resolved",
+        "agreement.editor_added": "Agreement editor added",
+        "agreement.editor_removed": "Agreement editor removed",
+        "agreement.submitted": "Agreement sent for review",
+        "agreement.returned": "Agreement returned to draft",
+        "agreement.sent": "Agreement sent for signature",
+        "agreement.active": "Agreement signed by every party",
+        "agreement.superseded": "Agreement superseded",
+        "agreement.expired": "Agreement expired",
+        "agreement.terminated": "Agreement terminated",
+        "agreement.version_created": "Agreement version started",
+        "agreement.party_withdrawn": "Agreement party withdrew",
+    }
+)
