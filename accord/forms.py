@@ -18,3 +18,16 @@ def add_form_errors(form: forms.Form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+def posted(request):
+    """The submitted form data, even when empty (an unticked list is still an answer)."""
+    return request.POST if request.method == "POST" else None
+
+
+def report_refusal(request, exc: ValidationError) -> None:
+    """Show why a service refused an action, as error messages on the next page."""
+    from django.contrib import messages
+
+    for message in exc.messages:
+        messages.error(request, message)

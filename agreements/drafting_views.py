@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accord.forms import add_form_errors
+from accord.forms import add_form_errors, posted, report_refusal
 from documents.markup import render_markdown
 from protocols.models import Legislation
 from protocols.services import ensure_legislation
@@ -78,15 +78,6 @@ def _section(agreement: Agreement, key: str) -> AgreementSection:
     )
     section.agreement = agreement
     return section
-
-
-def _posted(request):
-    return request.POST if request.method == "POST" else None
-
-
-def _refused(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 def _to_agreement(request, agreement: Agreement, anchor: str = ""):
@@ -156,7 +147,7 @@ def create(request):
         .values_list("pk", flat=True)
         .first()
     )
-    form = CreateForm(_posted(request), initial={"lead": own})
+    form = CreateForm(posted(request), initial={"lead": own})
     if request.method == "POST" and form.is_valid():
         try:
             agreement = services.create_agreement(
@@ -178,7 +169,7 @@ def create(request):
 def template_edit(request):
     """The partnership's default template: its sections' titles, guidance and wording."""
     template = services.ensure_default_template(request.partnership, by=request.user)
-    form = TemplateForm(_posted(request), template=template)
+    form = TemplateForm(posted(request), template=template)
     if request.method == "POST" and form.is_valid():
         before = template.version
         try:
@@ -318,7 +309,7 @@ def section(request, agreement_id: int, section_key: str):
                 try:
                     services.resolve_comment(comment, by=request.user)
                 except ValidationError as exc:
-                    _refused(request, exc)
+                    report_refusal(request, exc)
                 else:
                     messages.success(request, "The comment has been resolved.")
                 return _to_section(request, agreement, current.key, "#comments")
@@ -451,7 +442,7 @@ def _item_page(request, agreement: Agreement, item: DataItem | None):
         initial = {name: getattr(item, name) for name in ITEM_FIELDS}
         initial["from_party"] = item.from_party_id
         initial["to_party"] = item.to_party_id
-    form = DataItemForm(_posted(request), agreement=agreement, initial=initial)
+    form = DataItemForm(posted(request), agreement=agreement, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.save_data_item(
@@ -497,7 +488,7 @@ def item_delete(request, agreement_id: int, item_id: int):
         try:
             services.delete_data_item(item, by=request.user)
         except ValidationError as exc:
-            _refused(request, exc)
+            report_refusal(request, exc)
         else:
             messages.success(request, f"The data item “{item.item}” has been removed.")
         return _to_section(request, agreement, "information", "#data-items")
@@ -524,7 +515,7 @@ def editors(request, agreement_id: int):
                 try:
                     services.remove_editor(agreement, membership, by=request.user)
                 except ValidationError as exc:
-                    _refused(request, exc)
+                    report_refusal(request, exc)
                 else:
                     messages.success(
                         request, f"{membership.user} can no longer edit the agreement."
@@ -563,7 +554,7 @@ def submit(request, agreement_id: int):
     try:
         services.submit_for_review(agreement, by=request.user)
     except ValidationError as exc:
-        _refused(request, exc)
+        report_refusal(request, exc)
     else:
         messages.success(
             request,
@@ -584,7 +575,7 @@ def return_to_draft(request, agreement_id: int):
             "only an agreement in review or out for signature can go back to draft",
         )
     form = ReasonForm(
-        _posted(request), label="Why is it going back to draft? (optional)", required=False
+        posted(request), label="Why is it going back to draft? (optional)", required=False
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -643,7 +634,7 @@ def terminate(request, agreement_id: int):
             "only an active agreement or one out for signature can be terminated",
         )
     form = ReasonForm(
-        _posted(request),
+        posted(request),
         label="Why is the agreement being terminated?",
         message="Enter the reason for terminating the agreement.",
     )
@@ -668,7 +659,7 @@ def new_version(request, agreement_id: int):
             messages.error(request, f"Version {pending.version_label} is already on its way.")
             return _to_agreement(request, pending)
         return _wrong_status(request, agreement, "only an active agreement can have a new version")
-    form = NewVersionForm(_posted(request))
+    form = NewVersionForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             copy = services.new_version(

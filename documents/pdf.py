@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
@@ -227,3 +230,23 @@ def stored_pdf(content: PdfContent) -> RenderedPdf:
         pdf.file.delete(save=False)
         return RenderedPdf.objects.get(document=document, state=state)
     return pdf
+
+
+# False inside renders_on_demand(): state changes queue no PDF renders.
+_queue_renders: ContextVar[bool] = ContextVar("documents_queue_renders", default=True)
+
+
+def renders_queued() -> bool:
+    """Whether state changes should queue PDF renders now (see renders_on_demand)."""
+    return _queue_renders.get()
+
+
+@contextmanager
+def renders_on_demand() -> Iterator[None]:
+    """Queue no PDF renders for the changes made in this block (bulk changes such as seeding
+    the demo data): each PDF is rendered instead the first time someone downloads it."""
+    token = _queue_renders.set(False)
+    try:
+        yield
+    finally:
+        _queue_renders.reset(token)

@@ -36,6 +36,7 @@ from django.utils.text import slugify
 from django_scopes import scope
 
 from accord.context import acting
+from documents.pdf import renders_on_demand
 from signatories import demo_data, signing
 from signatories.models import (
     AuthorisedSignatory,
@@ -258,7 +259,7 @@ def seed() -> str:
     """Add the demo signatories and protocols that are missing, in the caller's transaction;
     returns what was added in a sentence ("" for nothing). Queues no PDF renders."""
     seeder = ProtocolSeeder()
-    with services.pdfs_on_demand():
+    with renders_on_demand():
         seeder.run()
     return seeder.report()
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import calendar
 import functools
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, nullcontext
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
@@ -24,6 +23,7 @@ from django.utils.html import escape
 from accord.context import acting, current_actor
 from accord.mail import send_templated_email, send_templated_email_each
 from documents.markup import MAX_BODY_CHARS, render_markdown, sanitise_html
+from documents.pdf import renders_queued
 from documents.services import freeze
 from signatories.models import (
     AuthorisedSignatory,
@@ -49,8 +49,6 @@ from .models import (
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# False inside pdfs_on_demand(): state changes queue no PDF renders.
-_queue_pdfs: ContextVar[bool] = ContextVar("protocols_queue_pdfs", default=True)
 
 SETTINGS_FIELDS = [
     "title",
@@ -310,23 +308,12 @@ def _section_errors(title: str, body: str) -> dict[str, str]:
 def _queue_pdf(version: ProtocolVersion) -> None:
     from .tasks import render_pdf
 
-    if not _queue_pdfs.get():
+    if not renders_queued():
         return
     render_pdf.delay_on_commit(version.partnership_id, version.pk)
     if version.status == VersionStatus.SIGNED and version.partnership.public_page_enabled:
         # In force and published: anyone may ask for the public PDF, so have it ready.
         render_pdf.delay_on_commit(version.partnership_id, version.pk, public=True)
-
-
-@contextmanager
-def pdfs_on_demand() -> Iterator[None]:
-    """Queue no PDF renders for the changes made in this block (bulk changes such as seeding
-    the demo data): each PDF is rendered instead the first time someone downloads it."""
-    token = _queue_pdfs.set(False)
-    try:
-        yield
-    finally:
-        _queue_pdfs.reset(token)
 
 
 # --- The legislation library -------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accord.forms import add_form_errors
+from accord.forms import add_form_errors, posted, report_refusal
 from documents.markup import render_markdown
 from tenancy.permissions import requires
 from tenancy.roles import Perm
@@ -64,16 +64,6 @@ def _to_protocol(request, protocol: Protocol):
     return redirect(
         "protocols:detail", partnership_slug=request.partnership.slug, protocol_id=protocol.pk
     )
-
-
-def _posted(request):
-    """The submitted form data, even when empty (an unticked list is still an answer)."""
-    return request.POST if request.method == "POST" else None
-
-
-def _refused(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 def _may_send(request, protocol: Protocol) -> bool:
@@ -135,7 +125,7 @@ def protocol_list(request):
 
 @requires(Perm.DRAFT_DOCUMENTS)
 def create(request):
-    form = ProtocolCreateForm(_posted(request))
+    form = ProtocolCreateForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             protocol = services.create_from_model(
@@ -222,7 +212,7 @@ def protocol_settings(request, protocol_id: int):
     if protocol.retired_at is not None:
         messages.error(request, "This protocol has been retired and cannot change.")
         return _to_protocol(request, protocol)
-    form = ProtocolSettingsForm(_posted(request), instance=Protocol.objects.get(pk=protocol.pk))
+    form = ProtocolSettingsForm(posted(request), instance=Protocol.objects.get(pk=protocol.pk))
     if request.method == "POST" and form.is_valid():
         try:
             services.update_settings(protocol, by=request.user, **form.cleaned_data)
@@ -241,7 +231,7 @@ def retire(request, protocol_id: int):
         messages.error(request, "This protocol has already been retired.")
         return _to_protocol(request, protocol)
     form = ReasonForm(
-        _posted(request),
+        posted(request),
         label="Why is the protocol being retired?",
         required_message="Enter the reason for retiring the protocol.",
     )
@@ -278,7 +268,7 @@ def new_version(request, protocol_id: int):
             f"{latest.get_status_display().lower() if latest else 'missing'}: edit it instead.",
         )
         return _to_protocol(request, protocol)
-    form = NewVersionForm(_posted(request))
+    form = NewVersionForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             version = services.new_version(
@@ -345,7 +335,7 @@ def submit(request, protocol_id: int, version_id: int):
     try:
         services.submit_for_approval(version, by=request.user)
     except ValidationError as exc:
-        _refused(request, exc)
+        report_refusal(request, exc)
     else:
         messages.success(
             request, f"Version {version.number} has been sent to the steering group for approval."
@@ -360,7 +350,7 @@ def approve(request, protocol_id: int, version_id: int):
     try:
         services.approve(version, by=request.user)
     except ValidationError as exc:
-        _refused(request, exc)
+        report_refusal(request, exc)
     else:
         messages.success(
             request,
@@ -382,7 +372,7 @@ def return_to_draft(request, protocol_id: int, version_id: int):
         )
         return _to_version(request, version)
     form = ReasonForm(
-        _posted(request),
+        posted(request),
         label="What needs to change?",
         required_message="Enter what needs to change before it is approved.",
     )
@@ -411,7 +401,7 @@ def send(request, protocol_id: int, version_id: int):
             "approved version can be sent for signature.",
         )
         return _to_version(request, version)
-    form = SendForm(_posted(request))
+    form = SendForm(posted(request))
     if request.method == "POST" and form.is_valid():
         partners = list(form.cleaned_data["partners"])
         try:
@@ -444,7 +434,7 @@ def issue(request, protocol_id: int, version_id: int):
     try:
         services.issue_minor_version(version, by=request.user)
     except ValidationError as exc:
-        _refused(request, exc)
+        report_refusal(request, exc)
     else:
         messages.success(
             request,
@@ -511,7 +501,7 @@ def section_add(request, protocol_id: int, version_id: int):
     version = _version(protocol, version_id)
     if refused := _refuse_locked(request, version):
         return refused
-    form = SectionForm(_posted(request))
+    form = SectionForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             section = services.add_section(version, by=request.user, **form.cleaned_data)
@@ -534,7 +524,7 @@ def section_edit(request, protocol_id: int, version_id: int, section_id: int):
     section = _section(version, section_id)
     if refused := _refuse_locked(request, version):
         return refused
-    form = SectionForm(_posted(request), initial={"title": section.title, "body": section.body})
+    form = SectionForm(posted(request), initial={"title": section.title, "body": section.body})
     if request.method == "POST" and form.is_valid():
         try:
             services.update_section(section, by=request.user, **form.cleaned_data)
@@ -561,7 +551,7 @@ def section_delete(request, protocol_id: int, version_id: int, section_id: int):
         try:
             services.delete_section(section, by=request.user)
         except ValidationError as exc:
-            _refused(request, exc)
+            report_refusal(request, exc)
         else:
             messages.success(request, f"The section “{section.title}” has been removed.")
         return _to_version(request, version)
@@ -580,7 +570,7 @@ def section_move(request, protocol_id: int, version_id: int, section_id: int):
     try:
         services.move_section(section, request.POST.get("direction", ""), by=request.user)
     except ValidationError as exc:
-        _refused(request, exc)
+        report_refusal(request, exc)
     else:
         messages.success(request, f"The section “{section.title}” has been moved.")
     return _to_version(request, version)
@@ -614,7 +604,7 @@ def _to_legislation(request):
 
 @requires(Perm.DRAFT_DOCUMENTS)
 def legislation_add(request):
-    form = LegislationForm(_posted(request))
+    form = LegislationForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             statute = services.add_legislation(
@@ -631,7 +621,7 @@ def legislation_add(request):
 @requires(Perm.DRAFT_DOCUMENTS)
 def legislation_edit(request, legislation_id: int):
     statute = get_object_or_404(Legislation, pk=legislation_id)
-    form = LegislationForm(_posted(request), instance=Legislation.objects.get(pk=statute.pk))
+    form = LegislationForm(posted(request), instance=Legislation.objects.get(pk=statute.pk))
     if request.method == "POST" and form.is_valid():
         try:
             services.update_legislation(statute, by=request.user, **form.cleaned_data)

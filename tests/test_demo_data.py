@@ -12,6 +12,9 @@ from django.urls import reverse
 from django_scopes import scope, scopes_disabled
 
 from accord.celery import app as celery_app
+from agreements import demo as agreements_demo
+from agreements.models import Agreement, AgreementStatus, DataItem
+from agreements.services import blocking_messages
 from documents.models import FrozenDocument, RenderedPdf
 from protocols.models import Protocol, ProtocolVersion, Section, VersionStatus
 from protocols.services import latest_version, signing_counts
@@ -44,6 +47,8 @@ COUNTED = (
     ReminderLink,
     RenderedPdf,
     AuditEntry,
+    Agreement,
+    DataItem,
 )
 
 
@@ -178,3 +183,24 @@ def test_seeding_sends_no_email_and_renders_no_pdf():
     with scopes_disabled():
         assert RenderedPdf.objects.count() == 0
         assert Signature.objects.exists()
+
+
+def test_the_demo_agreements_are_active_in_essex_and_a_draft_in_bedfordshire(seeded):
+    assert seeded["Agreement"] == 2
+    partnership = Partnership.objects.get(slug="weisf")
+    with scope(partnership=partnership):
+        essex = Agreement.objects.get(reference=agreements_demo.ESSEX_REFERENCE)
+        assert essex.status == AgreementStatus.ACTIVE
+        assert str(essex.lead.organisation) == "Essex County Council"
+        assert Signature.objects.filter(document=essex.document).count() == 2
+        assert essex.data_items.filter(special_category_type="health").exists()
+        assert essex.statutes.filter(title="Care Act 2014").exists()
+        assert (essex.article6, essex.article9, essex.schedule1_condition) == ("e", "h", "2")
+    partnership = Partnership.objects.get(slug="bedfordshire-isp")
+    with scope(partnership=partnership):
+        draft = Agreement.objects.get(reference=agreements_demo.BEDFORDSHIRE_REFERENCE)
+        assert draft.status == AgreementStatus.DRAFT
+        assert blocking_messages(draft)
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "Agreements: Essex forum 1 active; Bedfordshire 1 draft" in out.getvalue()

@@ -16,6 +16,7 @@ from guardian.shortcuts import assign_perm
 
 from accord.mail import send_templated_email_each
 from documents.models import FrozenDocument
+from documents.pdf import renders_queued
 from documents.services import freeze
 from signatories.models import Partner, PartnerStatus, RequestStatus, Signature, SignatureRequest
 from signatories.signing import SUPERSEDED, close_requests
@@ -141,7 +142,7 @@ def live_next_version(agreement: Agreement) -> Agreement | None:
 def _queue_pdf(agreement: Agreement) -> None:
     from ..tasks import render_pdf
 
-    if agreement.document_id is not None:
+    if agreement.document_id is not None and renders_queued():
         render_pdf.delay_on_commit(agreement.partnership_id, agreement.pk)
 
 

@@ -1,7 +1,8 @@
 """`manage.py seed_demo`: the demo data, safe to run again.
 
-Two steps in one transaction: the partnerships, organisations and people (signatories.demo),
-then each partnership's authorised signatories and protocol (protocols.demo). Each adds only
+Three steps in one transaction: the partnerships, organisations and people (signatories.demo),
+each partnership's authorised signatories and protocol (protocols.demo), then the demo
+information sharing agreements (agreements.demo). Each adds only
 what is missing, so a second run changes nothing.
 
 The e-mails the services send while seeding (approvals, signing requests, confirmations and
@@ -23,6 +24,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 
 from accord.celery import app as celery_app
+from agreements import demo as agreements_demo
 from protocols import demo as protocols_demo
 from signatories import demo as signatories_demo
 
@@ -57,12 +59,17 @@ class Command(BaseCommand):
         password = password or os.environ.get("DEMO_PASSWORD") or signatories_demo.DEFAULT_PASSWORD
         try:
             with emails_dropped(), transaction.atomic():
-                reports = [signatories_demo.seed(password), protocols_demo.seed()]
+                reports = [
+                    signatories_demo.seed(password),
+                    protocols_demo.seed(),
+                    agreements_demo.seed(),
+                ]
         except signatories_demo.InconsistentDemoData as exc:
             raise CommandError(str(exc)) from exc
         if not quiet:
             self.stdout.write(" ".join(r for r in reports if r) or "Demo data already in place.")
             self.stdout.write(protocols_demo.progress())
+            self.stdout.write(agreements_demo.progress())
             self.stdout.write(signatories_demo.sign_in_table(password))
 
 
