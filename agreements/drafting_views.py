@@ -303,9 +303,10 @@ def section(request, agreement_id: int, section_key: str):
             if not may_comment:
                 raise PermissionDenied("Only editors and reviewers can comment.")
             if action == "resolve":
-                comment = get_object_or_404(
-                    AgreementComment, pk=request.POST.get("comment") or 0, section=current
-                )
+                comment_id = request.POST.get("comment", "")
+                if not comment_id.isdigit():
+                    raise Http404("No such comment.")
+                comment = get_object_or_404(AgreementComment, pk=int(comment_id), section=current)
                 try:
                     services.resolve_comment(comment, by=request.user)
                 except ValidationError as exc:

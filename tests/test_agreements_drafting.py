@@ -463,6 +463,15 @@ def test_reviewers_raise_and_resolve_comments(client, alpha, agreement, officer)
     assert len(audit(alpha, "agreement.comment_resolved")) == 1
 
 
+@pytest.mark.parametrize("comment", ["abc", "", "-1", "99999999"])
+def test_resolving_a_comment_that_is_not_there_is_not_found(client, agreement, officer, comment):
+    client.force_login(officer)
+    response = client.post(
+        section_url(agreement, "purpose"), {"action": "resolve", "comment": comment}
+    )
+    assert response.status_code == 404
+
+
 def test_an_empty_comment_is_refused_by_the_field(client, alpha, agreement, officer):
     client.force_login(officer)
     response = client.post(section_url(agreement, "purpose"), {"action": "comment", "text": " "})
