@@ -7,7 +7,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from documents.models import RenderedPdf
-from documents.pdf import PdfContent, RevisionRow, SignatoryRow, SigningEvent, stored_pdf
+from documents.pdf import PdfContent, RevisionRow, stored_pdf
+from signatories.pdf_rows import pdf_signing_rows
 
 from .models import Agreement, AgreementStatus
 from .services.lifecycle import everyone_signed, party_partners
@@ -43,33 +44,10 @@ def revisions(agreement: Agreement) -> tuple[RevisionRow, ...]:
 
 def pdf_content(agreement: Agreement) -> PdfContent:
     """What the PDF of a frozen agreement shows now (signatures change it; text never does)."""
-    from signatories.signing import signatures_for, signing_table
-
     if agreement.document_id is None:
         raise ValueError(f"{agreement} has not been frozen, so it has no PDF.")
-    table = signing_table(agreement.document, party_partners(agreement))
-    signatories = tuple(
-        SignatoryRow(
-            organisation=str(row.partner.organisation),
-            signatory=row.signer_name or "",
-            position=row.signer_position or "",
-            signed_on=timezone.localdate(row.answered_at)
-            if row.status == "Signed" and row.answered_at
-            else None,
-            status=row.status if row.status != "Not asked" else "Awaiting signature",
-        )
-        for row in table
-    )
-    events = tuple(
-        SigningEvent(
-            at=signature.at,
-            name=signature.name,
-            position=signature.position,
-            organisation=str(signature.partner.organisation),
-            ip_address=signature.ip_address or "",
-            outcome=signature.get_outcome_display(),
-        )
-        for signature in signatures_for(agreement.document)
+    signatories, events = pdf_signing_rows(
+        agreement.document, party_partners(agreement), not_asked="Awaiting signature"
     )
     final = agreement.status in SIGNED_STATUSES and everyone_signed(agreement)
     return PdfContent(

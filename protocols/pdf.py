@@ -5,13 +5,8 @@ from __future__ import annotations
 from django.utils import timezone
 
 from documents.models import RenderedPdf
-from documents.pdf import (
-    PdfContent,
-    RevisionRow,
-    SignatoryRow,
-    SigningEvent,
-    stored_pdf,
-)
+from documents.pdf import PdfContent, RevisionRow, stored_pdf
+from signatories.pdf_rows import pdf_signing_rows
 
 from .models import ProtocolVersion, VersionStatus
 from .services import everyone_signed, partners_asked, signature_source
@@ -46,36 +41,11 @@ def pdf_content(version: ProtocolVersion, *, public: bool = False) -> PdfContent
     `public`: the copy anyone may download from the partnership's public page, without IP
     addresses or declines, naming the signers only if the partnership publishes names.
     """
-    from signatories.signing import signatures_for, signing_table
-
     if version.document_id is None:
         raise ValueError(f"{version} has not been frozen, so it has no PDF.")
     source = signature_source(version)
     partners = list(partners_asked(version))
-    table = signing_table(source.document, partners)
-    signatories = tuple(
-        SignatoryRow(
-            organisation=str(row.partner.organisation),
-            signatory=row.signer_name or "",
-            position=row.signer_position or "",
-            signed_on=timezone.localdate(row.answered_at)
-            if row.status == "Signed" and row.answered_at
-            else None,
-            status=row.status,
-        )
-        for row in table
-    )
-    events = tuple(
-        SigningEvent(
-            at=signature.at,
-            name=signature.name,
-            position=signature.position,
-            organisation=str(signature.partner.organisation),
-            ip_address=signature.ip_address or "",
-            outcome=signature.get_outcome_display(),
-        )
-        for signature in signatures_for(source.document)
-    )
+    signatories, events = pdf_signing_rows(source.document, partners)
     protocol = version.protocol
     return PdfContent(
         document=version.document,

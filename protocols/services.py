@@ -7,20 +7,17 @@ the same transaction and queues the e-mails it causes.
 from __future__ import annotations
 
 import calendar
-import functools
-from collections.abc import Callable, Iterable
-from contextlib import nullcontext
+from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, Max, Prefetch
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from accord.context import acting, current_actor
+from accord.context import service
 from accord.mail import send_templated_email, send_templated_email_each
 from documents.markup import MAX_BODY_CHARS, render_markdown, sanitise_html
 from documents.pdf import renders_queued
@@ -47,9 +44,6 @@ from .models import (
     VersionStatus,
 )
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
 SETTINGS_FIELDS = [
     "title",
     "lead",
@@ -73,21 +67,6 @@ LIVE = {
     VersionStatus.FOR_SIGNATURE,
     VersionStatus.SIGNED,
 }
-
-
-def service(func: F) -> F:
-    """Run a state change in one transaction, as the person passed as `by` when the caller
-    has not already said who is acting (tasks, the shell, tests)."""
-
-    @functools.wraps(func)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        by = kwargs.get("by")
-        known = getattr(current_actor().user, "is_authenticated", False)
-        who = acting(user=by) if by is not None and not known else nullcontext()
-        with who, transaction.atomic():
-            return func(*args, **kwargs)
-
-    return run  # type: ignore[return-value]
 
 
 # --- Reading ---------------------------------------------------------------------------------

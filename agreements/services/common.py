@@ -3,45 +3,24 @@ may edit an agreement, and the addresses of its pages."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable
-from contextlib import nullcontext
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.urls import reverse
 
-from accord.context import acting, current_actor
 from signatories.models import AuthorisedSignatory, Organisation
 from tenancy.models import Membership
 from tenancy.roles import Perm
 
 from ..models import EDIT_PERMISSION, Agreement, AgreementStatus
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 EDIT_PERM = f"agreements.{EDIT_PERMISSION}"
 NOT_EDITABLE = (
     "This agreement is {status}: its text can no longer change. Start a new version to change "
     "an active agreement."
 )
-
-
-def service(func: F) -> F:
-    """Run a state change in one transaction, as the person passed as `by` when the caller
-    has not already said who is acting (tasks, the shell, tests)."""
-
-    @functools.wraps(func)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        by = kwargs.get("by")
-        known = getattr(current_actor().user, "is_authenticated", False)
-        who = acting(user=by) if by is not None and not known else nullcontext()
-        with who, transaction.atomic():
-            return func(*args, **kwargs)
-
-    return run  # type: ignore[return-value]
 
 
 def locked(agreement: Agreement) -> Agreement:

@@ -12,6 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
+from accord.context import service
 from documents.markup import MAX_BODY_CHARS
 from protocols.models import Legislation, Protocol
 from protocols.services import ensure_legislation
@@ -39,7 +40,6 @@ from .common import (
     locked,
     membership_of,
     require_editable,
-    service,
 )
 from .templates import ensure_default_template
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 from guardian.shortcuts import assign_perm
 
+from accord.context import service
 from accord.mail import send_templated_email_each
 from documents.models import FrozenDocument
 from documents.pdf import renders_queued
@@ -32,7 +33,7 @@ from ..models import (
     AgreementUserObjectPermission,
     DataItem,
 )
-from .common import LIVE_STATUSES, link, locked, party_emails, require_status, service, status_word
+from .common import LIVE_STATUSES, link, locked, party_emails, require_status, status_word
 from .rendering import render_agreement_html, render_summary_sheet
 
 BLOCKING = "blocking"

@@ -7,13 +7,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accord.context import service
 from documents.markup import MAX_BODY_CHARS
 from tenancy.audit import log_action
 from tenancy.models import Partnership
 
 from ..models import AgreementTemplate, TemplateSection
 from ..templates_content import DEFAULT_SECTIONS, DEFAULT_TEMPLATE_NAME
-from .common import service
 
 TITLE_MAX = TemplateSection._meta.get_field("title").max_length
 
