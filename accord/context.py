@@ -18,6 +18,8 @@ class Actor:
     user: Any = None
     organisation: Any = None
     request_id: str = ""
+    # The partnership whose page is being served, once its middleware has admitted the user.
+    partnership_id: int | None = None
 
 
 _actor: ContextVar[Actor] = ContextVar("accord_actor", default=Actor())  # noqa: B039 (frozen)

@@ -1,10 +1,16 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from signatories.urls import organisation_urlpatterns
+from accounts import views as accounts_views
 from tenancy import views as tenancy_views
 
 from . import views
+
+# The site administration has no sign-in of its own: it sends people to allauth's, which is
+# throttled and asks for the two-factor code of anyone who has an authenticator. (Before
+# `admin.site.urls` below, which reads it.)
+admin.site.login = secure_admin_login(admin.site.login)
 
 # Every page of a partnership lives under /p/<slug>/, where tenancy's middleware admits it.
 partnership_pages = [
@@ -17,9 +23,12 @@ partnership_pages = [
 urlpatterns = [
     path("", tenancy_views.home, name="home"),
     path("healthz", views.health, name="health"),
+    # Nobody changes their own sign-in address (it names them in the audit trail and on
+    # signatures): allauth's e-mail management page is not offered.
+    path("accounts/email/", accounts_views.no_email_management),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
-    path("organisations/", include(organisation_urlpatterns)),
+    path("organisations/", include("signatories.organisation_urls")),
     path("", include("tenancy.urls")),
     path("p/<slug:partnership_slug>/", include(partnership_pages)),
     # Reached by e-mailed links and by the public: no membership needed.

@@ -5,8 +5,8 @@ from django.urls import path
 
 from . import drafting_views as views
 
-agreement = "<int:agreement_id>/"
-item = agreement + "items/<int:item_id>/"
+agreement = "<id:agreement_id>/"
+item = agreement + "items/<id:item_id>/"
 
 urlpatterns = [
     path("drafts/", views.drafts, name="drafts"),

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accord.forms import add_form_errors, posted, report_refusal
+from accord.forms import add_form_errors, posted, posted_id, report_refusal
 from documents.markup import render_markdown
 from protocols.models import Legislation
 from protocols.services import ensure_legislation
@@ -26,6 +26,7 @@ from tenancy.roles import Perm
 from . import services
 from .facts import COMPLETED, SECTION_KEYS
 from .forms import (
+    AutosaveForm,
     CommentForm,
     CreateForm,
     DataItemForm,
@@ -267,7 +268,7 @@ def preview(request, agreement_id: int):
 # --- Sections ------------------------------------------------------------------------------
 
 
-def _section_form(agreement, section, data=None, **extra):
+def _section_form(agreement, section, data=None, *, membership, **extra):
     form_class = section_form_class(section.key)
     autosave = reverse(
         "agreements:autosave",
@@ -280,6 +281,8 @@ def _section_form(agreement, section, data=None, **extra):
     kwargs = {"agreement": agreement, "section": section, "autosave_url": autosave, **extra}
     if section.key == "rights":
         kwargs["rights_rows"] = services.rights_rows(agreement)
+    if section.key == "summary":
+        kwargs["may_change_parties"] = services.common.may_change_parties(membership, agreement)
     return form_class(data, **kwargs)
 
 
@@ -293,7 +296,7 @@ def section(request, agreement_id: int, section_key: str):
     if current.key == "legal_basis" and editable and not Legislation.objects.exists():
         ensure_legislation(request.partnership)  # agreements made outside create_agreement
     may_comment = services.can_comment(request.user, agreement, membership)
-    form = _section_form(agreement, current) if editable else None
+    form = _section_form(agreement, current, membership=membership) if editable else None
     comment_form = CommentForm() if may_comment else None
     conflict = None
     status = 200
@@ -303,10 +306,10 @@ def section(request, agreement_id: int, section_key: str):
             if not may_comment:
                 raise PermissionDenied("Only editors and reviewers can comment.")
             if action == "resolve":
-                comment_id = request.POST.get("comment", "")
-                if not comment_id.isdigit():
+                comment_id = posted_id(request.POST, "comment")
+                if comment_id is None:
                     raise Http404("No such comment.")
-                comment = get_object_or_404(AgreementComment, pk=int(comment_id), section=current)
+                comment = get_object_or_404(AgreementComment, pk=comment_id, section=current)
                 try:
                     services.resolve_comment(comment, by=request.user)
                 except ValidationError as exc:
@@ -327,7 +330,7 @@ def section(request, agreement_id: int, section_key: str):
                     return _to_section(request, agreement, current.key, "#comments")
         else:
             _require_edit(request, agreement)
-            form = _section_form(agreement, current, request.POST)
+            form = _section_form(agreement, current, request.POST, membership=membership)
             if form.is_valid():
                 try:
                     services.save_section(
@@ -342,7 +345,7 @@ def section(request, agreement_id: int, section_key: str):
                     conflict = stale.section
                     data = request.POST.copy()
                     data["version"] = str(conflict.version)
-                    form = _section_form(agreement, current, data)
+                    form = _section_form(agreement, current, data, membership=membership)
                     form.is_valid()
                     status = 409
                 except ValidationError as exc:
@@ -403,17 +406,17 @@ def autosave(request, agreement_id: int, section_key: str):
         return _to_section(request, agreement, current.key)
     _require_edit(request, agreement)
     context = {"section": current, "saved": None, "problem": ""}
-    try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
-        version = None
-    body = request.POST.get("body")
-    if version is None or body is None:
-        context["problem"] = "Not saved automatically: reload the page and try again."
+    form = AutosaveForm(request.POST)
+    if not form.is_valid():
+        context["problem"] = "Not saved automatically: " + form.problem()
     else:
         try:
             context["saved"] = services.save_section(
-                current, expected_version=version, completed=None, body=body, by=request.user
+                current,
+                expected_version=form.cleaned_data["version"],
+                completed=None,
+                body=form.cleaned_data["body"],
+                by=request.user,
             )
         except services.StaleSection as stale:
             context["stale"] = stale.section

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from django import forms
 
+from accord.forms import (
+    CharField,
+    IntegerField,
+    ModelChoiceField,
+    ModelMultipleChoiceField,
+)
 from documents.markup import MAX_BODY_CHARS
 from protocols.models import Legislation, Protocol
 from signatories.models import Partner, PartnerStatus
@@ -19,6 +25,7 @@ from .models import (
     PartyRole,
     SpecialCategoryType,
 )
+from .services.common import parties_refusal
 
 DATE_ERROR = {"invalid": "Enter a real date like 31/03/2026."}
 MARKDOWN_HINT = (
@@ -58,12 +65,12 @@ def active_partners():
     return Partner.objects.filter(status=PartnerStatus.ACTIVE).select_related("organisation")
 
 
-class PartnerChoiceField(forms.ModelChoiceField):
+class PartnerChoiceField(ModelChoiceField):
     def label_from_instance(self, obj: Partner) -> str:
         return obj.organisation.name
 
 
-class PartyChoiceField(forms.ModelChoiceField):
+class PartyChoiceField(ModelChoiceField):
     def label_from_instance(self, obj: AgreementParty) -> str:
         return obj.partner.organisation.name
 
@@ -97,13 +104,13 @@ def _to_yes_no(value) -> str | None:
 
 
 class CreateForm(ErrorLinks, forms.Form):
-    title = forms.CharField(
+    title = CharField(
         label="Title",
         max_length=300,
         help_text="Such as “Reablement review: Essex County Council and Essex Cares”.",
         error_messages={"required": "Enter the agreement's title."},
     )
-    reference = forms.CharField(
+    reference = CharField(
         label="Reference",
         max_length=50,
         help_text="The partnership's reference for the agreement, such as ISA-2025-014.",
@@ -123,7 +130,7 @@ class CreateForm(ErrorLinks, forms.Form):
             "invalid_choice": "Choose one of the partnership's active partners.",
         },
     )
-    protocol = forms.ModelChoiceField(
+    protocol = ModelChoiceField(
         label="Protocol",
         queryset=Protocol.objects.none(),
         required=False,
@@ -146,8 +153,8 @@ class SectionForm(ErrorLinks, forms.Form):
     at (optimistic locking). Structured sections add their own fields."""
 
     body_label = "Text"
-    version = forms.IntegerField(widget=forms.HiddenInput)
-    body = forms.CharField(
+    version = IntegerField(min_value=1, widget=forms.HiddenInput)
+    body = CharField(
         label="Text",
         required=False,
         strip=False,
@@ -219,12 +226,12 @@ class SummaryForm(SectionForm):
     body_label = "Background"
     structured = ("title", "reference", "protocol", "lead", "ongoing", "start_date", "end_date")
 
-    title = forms.CharField(
+    title = CharField(
         label="Title of the agreement",
         max_length=300,
         error_messages={"required": "Enter the agreement's title."},
     )
-    reference = forms.CharField(
+    reference = CharField(
         label="Reference",
         max_length=50,
         error_messages={
@@ -232,7 +239,7 @@ class SummaryForm(SectionForm):
             "max_length": "The reference must be 50 characters or fewer.",
         },
     )
-    protocol = forms.ModelChoiceField(
+    protocol = ModelChoiceField(
         label="Protocol",
         queryset=Protocol.objects.none(),
         required=False,
@@ -260,9 +267,13 @@ class SummaryForm(SectionForm):
     end_date = DateField(
         label="End date", help_text="Leave blank if the agreement runs until it is ended."
     )
-    parties = forms.CharField(required=False, widget=forms.HiddenInput)
+    parties = CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, may_change_parties: bool = True, **kwargs):
+        # Named editors change the summary's other answers; the lead organisation and the
+        # parties are shown to them read-only (disabled: what is posted for them is ignored,
+        # and a change is refused in clean()).
+        self.may_change_parties = may_change_parties
         super().__init__(*args, **kwargs)
         agreement = self.agreement
         leads = active_partners() | Partner.objects.filter(pk=agreement.lead_id)
@@ -299,6 +310,12 @@ class SummaryForm(SectionForm):
                 party = current.get(partner.pk)
                 self.initial[name] = party.role if party else ""
             self.party_names.append(name)
+        if not may_change_parties:
+            for name in ("lead", *self.party_names):
+                self.fields[name].disabled = True
+            self.fields["lead"].help_text = parties_refusal(
+                agreement, "the lead organisation or the parties"
+            )
 
     def initial_value(self, name: str):
         if name == "ongoing":
@@ -320,6 +337,10 @@ class SummaryForm(SectionForm):
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", "The end date must be the same as or after the start date.")
+        if not self.may_change_parties:
+            self._refuse_changes_to_the_parties()
+            cleaned["chosen_parties"] = None
+            return cleaned
         chosen = {}
         for name in self.party_names:
             role = cleaned.get(name)
@@ -343,7 +364,23 @@ class SummaryForm(SectionForm):
         cleaned["chosen_parties"] = chosen
         return cleaned
 
+    def _refuse_changes_to_the_parties(self) -> None:
+        """A browser sends nothing for a disabled field; anything else sent for the lead or
+        the parties must be what they already are."""
+        for name, group in (("lead", "lead"), *((n, "parties") for n in self.party_names)):
+            sent = self.data.get(self.add_prefix(name))
+            if sent is None or group in self.errors:
+                continue
+            kept = self.get_initial_for_field(self.fields[name], name)
+            if str(sent) != ("" if kept is None else str(kept)):
+                what = "the lead organisation" if group == "lead" else "the parties or their roles"
+                self.add_error(group, parties_refusal(self.agreement, what))
+
     def service_kwargs(self) -> dict:
+        if not self.may_change_parties:
+            fields = self.structured_values()
+            fields.pop("lead", None)
+            return {"fields": fields}
         return {"fields": self.structured_values(), "parties": self.cleaned_data["chosen_parties"]}
 
 
@@ -366,23 +403,21 @@ class SupportingDocumentsForm(SectionForm):
         "large_scale",
         "new_technology",
     )
-    dpia_reference = forms.CharField(
+    dpia_reference = CharField(
         label="Data protection impact assessment (DPIA): name, link or reference",
         max_length=300,
         required=False,
     )
-    operating_procedure = forms.CharField(
+    operating_procedure = CharField(
         label="Standard operating procedure", max_length=300, required=False
     )
-    contract_reference = forms.CharField(
-        label="Associated contract", max_length=300, required=False
-    )
-    policies = forms.CharField(
+    contract_reference = CharField(label="Associated contract", max_length=300, required=False)
+    policies = CharField(
         label="Associated policy documents",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    other_documents = forms.CharField(
+    other_documents = CharField(
         label="Other supporting documents",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -437,12 +472,12 @@ class LegalBasisForm(SectionForm):
         help_text="Select all that apply.",
         error_messages={"invalid_choice": "Choose from the list."},
     )
-    consent_recording = forms.CharField(
+    consent_recording = CharField(
         label="If you rely on consent: how it is obtained and recorded",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    legitimate_interests_assessment = forms.CharField(
+    legitimate_interests_assessment = CharField(
         label="If you rely on legitimate interests: the assessment's reference",
         max_length=300,
         required=False,
@@ -473,7 +508,7 @@ class LegalBasisForm(SectionForm):
         required=False,
         help_text=legal.LAW_ENFORCEMENT.explanation,
     )
-    statutes = forms.ModelMultipleChoiceField(
+    statutes = ModelMultipleChoiceField(
         label="Legislation empowering the sharing",
         queryset=Legislation.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -484,7 +519,7 @@ class LegalBasisForm(SectionForm):
             "invalid_pk_value": "Choose from the partnership's legislation library.",
         },
     )
-    other_statute = forms.CharField(
+    other_statute = CharField(
         label="Other legislation, with its citation",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -537,13 +572,13 @@ class LegalBasisForm(SectionForm):
 class ResponsibilitiesForm(SectionForm):
     body_label = "Who does what"
     structured = ("joint_contact_point", "processor_contract")
-    joint_contact_point = forms.CharField(
+    joint_contact_point = CharField(
         label="Joint controllers: the single contact point for individuals",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="A team or role, with how to reach it. Needed when there are joint controllers.",
     )
-    processor_contract = forms.CharField(
+    processor_contract = CharField(
         label="Processors: the contract's reference",
         max_length=300,
         required=False,
@@ -563,7 +598,7 @@ class RightsForm(SectionForm):
         help_text="Ticked from the Article 6 basis chosen; the reasons are under each right.",
         error_messages={"invalid_choice": "Choose rights from the list."},
     )
-    rights_note = forms.CharField(
+    rights_note = CharField(
         label="Note on the rights",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -590,7 +625,7 @@ class TransfersForm(SectionForm):
         "Is any of the information transferred or stored outside the UK?",
         "Including through a supplier's cloud service.",
     )
-    transfer_safeguard = forms.CharField(
+    transfer_safeguard = CharField(
         label="If so, the safeguard relied on",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -607,7 +642,7 @@ class TransfersForm(SectionForm):
 class RetentionForm(SectionForm):
     body_label = "How the information is disposed of"
     structured = ("retention_period",)
-    retention_period = forms.CharField(
+    retention_period = CharField(
         label="Retention period",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -615,8 +650,8 @@ class RetentionForm(SectionForm):
     )
 
 
-def _hours(label: str, help_text: str, most: int) -> forms.IntegerField:
-    return forms.IntegerField(
+def _hours(label: str, help_text: str, most: int) -> IntegerField:
+    return IntegerField(
         label=label,
         help_text=help_text,
         required=False,
@@ -673,7 +708,7 @@ def section_form_class(key: str) -> type[SectionForm]:
 
 
 class DataItemForm(ErrorLinks, forms.Form):
-    item = forms.CharField(
+    item = CharField(
         label="Data item",
         max_length=300,
         help_text="Such as “Date of birth” or “Care package at the start of the service”.",
@@ -695,7 +730,7 @@ class DataItemForm(ErrorLinks, forms.Form):
         help_text="Only for special category data.",
         error_messages={"invalid_choice": "Choose the type from the list."},
     )
-    data_subjects = forms.CharField(
+    data_subjects = CharField(
         label="Data subjects",
         max_length=300,
         help_text="Whose data it is, such as “Adults who left the reablement service”.",
@@ -721,13 +756,13 @@ class DataItemForm(ErrorLinks, forms.Form):
             "be a party to the agreement.",
         },
     )
-    purpose = forms.CharField(
+    purpose = CharField(
         label="Purpose",
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="What the item is used for.",
         error_messages={"required": "Enter what the item is used for."},
     )
-    necessity = forms.CharField(
+    necessity = CharField(
         label="Why it is needed",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -766,7 +801,7 @@ class DataItemForm(ErrorLinks, forms.Form):
 
 
 class CommentForm(ErrorLinks, forms.Form):
-    text = forms.CharField(
+    text = CharField(
         label="Add a comment",
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -775,6 +810,27 @@ class CommentForm(ErrorLinks, forms.Form):
             "max_length": "A comment must be 5,000 characters or fewer.",
         },
     )
+
+
+class AutosaveForm(forms.Form):
+    """What htmx posts while a section's text is typed: the version the page holds and the
+    whole text (which may be empty, but must be sent)."""
+
+    version = IntegerField(min_value=1)
+    body = CharField(required=False, strip=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if "body" not in self.data and "body" not in self.errors:
+            self.add_error("body", "The text was not sent.")
+        return cleaned
+
+    def problem(self) -> str:
+        """Why it did not save, for the status line beside the text."""
+        body = self.errors.get("body")
+        if body and "body" in self.data:
+            return " ".join(body)
+        return "reload the page and try again."
 
 
 class EditorForm(ErrorLinks, forms.Form):
@@ -800,7 +856,7 @@ class EditorForm(ErrorLinks, forms.Form):
 
 
 class ReasonForm(ErrorLinks, forms.Form):
-    reason = forms.CharField(
+    reason = CharField(
         label="Reason",
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=2000,
@@ -818,7 +874,7 @@ class ReasonForm(ErrorLinks, forms.Form):
 
 
 class NewVersionForm(ErrorLinks, forms.Form):
-    change_summary = forms.CharField(
+    change_summary = CharField(
         label="What changes in the new version",
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
@@ -832,7 +888,7 @@ class NewVersionForm(ErrorLinks, forms.Form):
 
 
 class TemplateForm(ErrorLinks, forms.Form):
-    name = forms.CharField(
+    name = CharField(
         label="Template name",
         max_length=200,
         error_messages={"required": "Enter the template's name."},
@@ -846,10 +902,10 @@ class TemplateForm(ErrorLinks, forms.Form):
         for row in self.rows:
             names = []
             for part, field in (
-                ("title", forms.CharField(label="Title", max_length=200, required=False)),
+                ("title", CharField(label="Title", max_length=200, required=False)),
                 (
                     "guidance",
-                    forms.CharField(
+                    CharField(
                         label="Guidance for the people drafting",
                         required=False,
                         strip=False,
@@ -858,7 +914,7 @@ class TemplateForm(ErrorLinks, forms.Form):
                 ),
                 (
                     "body",
-                    forms.CharField(
+                    CharField(
                         label="Default wording",
                         required=False,
                         strip=False,

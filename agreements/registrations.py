@@ -3,6 +3,7 @@ sweep, and how it hears about signatures and partners leaving."""
 
 from __future__ import annotations
 
+from django.db.models.signals import post_delete, post_save
 from django_scopes import scope
 
 from accord import sweeps
@@ -11,10 +12,12 @@ from signatories.signals import partner_status_changed, signature_recorded
 from signatories.signing import register_superseded_check
 from tenancy import dashboard, navigation
 from tenancy.audit import describe_actions
+from tenancy.models import Membership
 from tenancy.roles import Perm
 
 from .models import Agreement, AgreementStatus
 from .services import expire_due, is_superseded, party_withdrawn, record_answer
+from .services.drafting import revoke_editing_of
 
 
 def _home() -> str:
@@ -55,6 +58,25 @@ def _partner_status_changed(sender, partner: Partner, old: str, new: str, **kwar
 partner_status_changed.connect(
     _partner_status_changed, sender=Partner, dispatch_uid="agreements.partner_status_changed"
 )
+
+
+def _membership_saved(sender, instance: Membership, created: bool, raw: bool = False, **kw) -> None:
+    """A person's organisation or roles changed: named editing follows the membership."""
+    if not created and not raw:
+        with scope(partnership=instance.partnership):
+            revoke_editing_of(instance)
+
+
+def _membership_deleted(sender, instance: Membership, origin=None, **kwargs) -> None:
+    """A person left the partnership: their named editing goes with them (when a whole
+    partnership or account is deleted, the grants go with it anyway)."""
+    if isinstance(origin, Membership) or getattr(origin, "model", None) is Membership:
+        with scope(partnership=instance.partnership):
+            revoke_editing_of(instance, removed=True)
+
+
+post_save.connect(_membership_saved, sender=Membership, dispatch_uid="agreements.membership")
+post_delete.connect(_membership_deleted, sender=Membership, dispatch_uid="agreements.left")
 
 describe_actions(
     {

@@ -37,7 +37,7 @@ from django_scopes import scope
 
 from accord.context import acting
 from documents.pdf import renders_on_demand
-from signatories import demo_data, signing
+from signatories import addresses, demo_data, signing
 from signatories.models import (
     AuthorisedSignatory,
     Partner,
@@ -366,10 +366,16 @@ class ProtocolSeeder:
                 for name, position, email in wanted.get(partner_spec.organisation, []):
                     listed = AuthorisedSignatory.objects.filter(
                         partner=partner, email__iexact=email
-                    )
-                    if not listed.exists():
-                        add_signatory(partner, name=name, position=position, email=email)
+                    ).first()
+                    if listed is None:
+                        listed = add_signatory(partner, name=name, position=position, email=email)
                         self.added["authorised signatories"] += 1
+                    if listed.confirmed_at is None:
+                        # As the signatory would, from the link in the e-mail just sent.
+                        confirmation = listed.confirmations.order_by("-created_at").first()
+                        if confirmation is None or confirmation.state != "pending":
+                            confirmation = addresses.ask_signatory(listed)
+                        addresses.confirm(confirmation)
 
     # --- Steps every protocol takes --------------------------------------------------------
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from accord.forms import IntegerField, ModelChoiceField, ModelMultipleChoiceField
 from documents.markup import MAX_BODY_CHARS
 from signatories.models import Partner, PartnerStatus
 
@@ -14,12 +15,12 @@ def active_partners():
     return Partner.objects.filter(status=PartnerStatus.ACTIVE).select_related("organisation")
 
 
-class PartnerChoiceField(forms.ModelChoiceField):
+class PartnerChoiceField(ModelChoiceField):
     def label_from_instance(self, obj: Partner) -> str:
         return obj.organisation.name
 
 
-class PartnersField(forms.ModelMultipleChoiceField):
+class PartnersField(ModelMultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
     def label_from_instance(self, obj: Partner) -> str:
@@ -88,6 +89,9 @@ class ProtocolSettingsForm(forms.ModelForm):
             "next_review_on": "Set when a version is signed, from the review period.",
         }
         widgets = {"purposes": forms.Textarea(attrs={"rows": 5})}
+        field_classes = dict.fromkeys(
+            ("notice_weeks", "review_months", "remind_every_days", "max_reminders"), IntegerField
+        )
         error_messages = {
             "title": {"required": "Enter the protocol's title."},
             "date_in_force": DATE_ERROR,
@@ -221,7 +225,7 @@ class LegislationForm(forms.ModelForm):
         fields = ["title", "year", "url", "note"]
         labels = {"url": "Address on legislation.gov.uk", "note": "Why it matters"}
         widgets = {"note": forms.Textarea(attrs={"rows": 3})}
-        field_classes = {"url": HttpsURLField}
+        field_classes = {"url": HttpsURLField, "year": IntegerField}
         error_messages = {
             "title": {"required": "Enter the legislation's title."},
             "year": {

@@ -6,5 +6,5 @@ app_name = "public"
 
 urlpatterns = [
     path("", public_views.partnership_page, name="partnership"),
-    path("protocols/<int:protocol_id>/pdf/", public_views.protocol_pdf, name="protocol_pdf"),
+    path("protocols/<id:protocol_id>/pdf/", public_views.protocol_pdf, name="protocol_pdf"),
 ]

@@ -4,26 +4,26 @@ from . import views
 
 app_name = "protocols"
 
-version = "<int:protocol_id>/versions/<int:version_id>/"
-section = version + "sections/<int:section_id>/"
+version = "<id:protocol_id>/versions/<id:version_id>/"
+section = version + "sections/<id:section_id>/"
 
 urlpatterns = [
     path("", views.protocol_list, name="list"),
     path("new/", views.create, name="create"),
     path("legislation/", views.legislation, name="legislation"),
     path("legislation/add/", views.legislation_add, name="legislation_add"),
-    path("legislation/<int:legislation_id>/", views.legislation_edit, name="legislation_edit"),
+    path("legislation/<id:legislation_id>/", views.legislation_edit, name="legislation_edit"),
     path(
-        "legislation/<int:legislation_id>/delete/",
+        "legislation/<id:legislation_id>/delete/",
         views.legislation_delete,
         name="legislation_delete",
     ),
-    path("<int:protocol_id>/", views.detail, name="detail"),
-    path("<int:protocol_id>/settings/", views.protocol_settings, name="settings"),
-    path("<int:protocol_id>/retire/", views.retire, name="retire"),
-    path("<int:protocol_id>/versions/", views.versions, name="versions"),
-    path("<int:protocol_id>/versions/new/", views.new_version, name="new_version"),
-    path("<int:protocol_id>/compare/", views.compare, name="compare"),
+    path("<id:protocol_id>/", views.detail, name="detail"),
+    path("<id:protocol_id>/settings/", views.protocol_settings, name="settings"),
+    path("<id:protocol_id>/retire/", views.retire, name="retire"),
+    path("<id:protocol_id>/versions/", views.versions, name="versions"),
+    path("<id:protocol_id>/versions/new/", views.new_version, name="new_version"),
+    path("<id:protocol_id>/compare/", views.compare, name="compare"),
     path(version, views.version_detail, name="version"),
     path(version + "submit/", views.submit, name="submit"),
     path(version + "approve/", views.approve, name="approve"),

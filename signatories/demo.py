@@ -24,13 +24,22 @@ from tenancy.roles import Role
 from tenancy.services import change_membership, create_partnership
 
 from . import demo_data
+from .affiliations import (
+    acts_for,
+    approve,
+    request_affiliation,
+    verified_people,
+    verify_by_operator,
+)
 from .demo_data import MembershipSpec, OrganisationSpec, PartnershipSpec, PersonSpec
-from .models import Organisation, Partner
+from .models import Affiliation, Organisation, Partner
 from .services import add_partner, create_organisation
 
 User = get_user_model()
 
 DEFAULT_PASSWORD = "accord-demo-2026"  # noqa: S105 - the published demo password
+# The demo person whose link to their organisation still awaits a colleague's approval.
+PENDING_PERSON = "viewer.weisf@example.org"
 
 
 class InconsistentDemoData(ValueError):
@@ -67,6 +76,7 @@ class DemoSeeder:
             self.users[person.email] = self.user(person)
         for spec in demo_data.PARTNERSHIPS:
             self.partnership(spec)
+        self.verify_people()
 
     def organisation(self, spec: OrganisationSpec) -> Organisation:
         existing = Organisation.objects.filter(name__iexact=spec.name).first()
@@ -118,7 +128,8 @@ class DemoSeeder:
                 )
                 self.added["partnerships"] += 1
                 if set(founding.roles) != {Role.ADMINISTRATOR}:
-                    with scope(partnership=partnership):
+                    # Nobody changes their own roles: the demo's set-up does, as Accord.
+                    with scope(partnership=partnership), acting(user=None):
                         membership = Membership.objects.get(user=founder)
                         change_membership(
                             membership, roles=founding.roles, organisation=founder_organisation
@@ -153,8 +164,38 @@ class DemoSeeder:
         self.added["memberships"] += 1
         return membership
 
+    def verify_people(self) -> None:
+        """Each organisation's first demo person is verified by Accord's operator (as
+        `manage.py verify_affiliation` does); they approve the others, as a real organisation's
+        people would. One person is left awaiting approval (PENDING_PERSON)."""
+        for person in demo_data.PEOPLE:
+            user = self.users[person.email]
+            for spec in person.memberships:
+                organisation = self.organisations[spec.organisation]
+                if acts_for(user, organisation):
+                    continue
+                partnership = Partnership.objects.get(slug=spec.partnership)
+                if person.email == PENDING_PERSON:
+                    request_affiliation(user, organisation, partnership=partnership)
+                    continue
+                approver = verified_people(organisation).exclude(pk=user.pk).first()
+                if approver is None:
+                    verify_by_operator(user, organisation, note="Demo: checked by the operator")
+                else:
+                    affiliation = request_affiliation(user, organisation, partnership=partnership)
+                    if affiliation.status != Affiliation.Status.VERIFIED:
+                        approve(affiliation, by=approver)
+                self.added["people verified"] += 1
+
     def report(self) -> str:
-        order = ["partnerships", "organisations", "partners", "people", "memberships"]
+        order = [
+            "partnerships",
+            "organisations",
+            "partners",
+            "people",
+            "memberships",
+            "people verified",
+        ]
         parts = [f"{self.added[key]} {key}" for key in order if self.added[key]]
         text = "Added " + ", ".join(parts) + "." if parts else ""
         reset = self.added["passwords reset"]
@@ -201,6 +242,16 @@ def sign_in_table(password: str) -> str:
     for email, names in in_several.items():
         if len(names) > 1:
             lines += ["", f"{email} belongs to {' and '.join(names)}: try switching between them."]
+    waiting = Affiliation.objects.filter(
+        user__email=PENDING_PERSON, status=Affiliation.Status.PENDING
+    ).select_related("organisation")
+    for affiliation in waiting:
+        approver = verified_people(affiliation.organisation).first()
+        lines += [
+            "",
+            f"{PENDING_PERSON} is awaiting verification for {affiliation.organisation}"
+            + (f": sign in as {approver.email} to approve them." if approver else "."),
+        ]
     return "\n".join(lines) + "\n"
 
 

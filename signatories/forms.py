@@ -1,5 +1,6 @@
 from django import forms
 
+from accord.forms import ModelChoiceField
 from documents.verify import normalise_sha256
 
 from .models import (
@@ -56,6 +57,14 @@ class OrganisationForm(forms.ModelForm):
 class OrganisationEditForm(OrganisationForm):
     """An organisation's own people updating its record."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "data_protection_email"
+        ].help_text = (
+            "A new address is used once someone there follows the link Accord sends to it."
+        )
+
     class Meta(OrganisationForm.Meta):
         error_messages = {
             **ORGANISATION_ERRORS,
@@ -73,7 +82,7 @@ class OrganisationSearchForm(forms.Form):
 
 
 class AddExistingForm(forms.Form):
-    organisation = forms.ModelChoiceField(
+    organisation = ModelChoiceField(
         queryset=Organisation.objects.all(),
         error_messages={"invalid_choice": "That organisation no longer exists. Search again."},
     )
@@ -265,12 +274,22 @@ class VerifyForm(forms.Form):
         error_messages={"max_length": "A SHA-256 fingerprint is 64 characters long."},
     )
 
+    def __init__(self, *args, upload_too_large: bool = False, **kwargs) -> None:
+        """`upload_too_large`: the upload was stopped at the size limit, before it was stored."""
+        super().__init__(*args, **kwargs)
+        self.upload_too_large = upload_too_large
+
+    @staticmethod
+    def max_file_bytes() -> int:
+        """The largest file accepted; the view stops reading an upload beyond it."""
+        return MAX_PDF_BYTES
+
     def clean_file(self):
         upload = self.cleaned_data.get("file")
+        if self.upload_too_large or (upload and upload.size > MAX_PDF_BYTES):
+            raise forms.ValidationError("The file must be smaller than 20 MB.")
         if not upload:
             return None
-        if upload.size > MAX_PDF_BYTES:
-            raise forms.ValidationError("The file must be smaller than 20 MB.")
         upload.seek(0)
         if upload.read(5) != b"%PDF-":
             raise forms.ValidationError("The file is not a PDF")
@@ -298,3 +317,45 @@ class VerifyForm(forms.Form):
         elif not has_file and not has_hash:
             self.add_error("file", "Choose a PDF to upload, or enter its SHA-256 fingerprint.")
         return data
+
+
+class DomainForm(forms.Form):
+    domain = forms.CharField(
+        label="Add a domain",
+        max_length=253,
+        help_text="Your own address's domain, such as essex.gov.uk. People invited with an "
+        "address on it are verified for the organisation at once.",
+        error_messages={"required": "Enter a domain like essex.gov.uk."},
+    )
+
+    @staticmethod
+    def id_from(value: str | None) -> int | None:
+        """A record id from a posted value: ASCII digits that fit the database, else None."""
+        value = (value or "").strip()
+        if not value.isascii() or not value.isdigit() or len(value) > 18:
+            return None
+        return int(value)
+
+
+class DecisionForm(forms.Form):
+    ACTIONS = {
+        "approve": "Approve",
+        "refuse": "Refuse",
+        "revoke": "Remove",
+    }
+
+    action = forms.ChoiceField(
+        choices=list(ACTIONS.items()), error_messages={"required": "Choose an answer."}
+    )
+    reason = forms.CharField(
+        label="Reason (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": "The reason must be 500 characters or fewer."},
+    )
+
+    def __init__(self, *args, allowed=tuple(ACTIONS), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [(a, self.ACTIONS[a]) for a in allowed]
+        self.fields["action"].error_messages["invalid_choice"] = "Choose an answer."

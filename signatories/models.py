@@ -39,6 +39,11 @@ class Organisation(models.Model):
     address = models.TextField("head office address", blank=True)
     phone = models.CharField("telephone", max_length=40, blank=True)
     data_protection_email = models.EmailField("data protection e-mail", blank=True)
+    data_protection_email_confirmed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When someone at the address confirmed it; links go only to a confirmed address.",
+    )
     dpo_name = models.CharField("data protection officer", max_length=150, blank=True)
     ico_reference = models.CharField(
         "ICO registration reference",
@@ -63,6 +68,160 @@ class Organisation(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.ico_reference = normalise_ico_reference(self.ico_reference)
         super().save(*args, **kwargs)
+
+    @property
+    def confirmed_data_protection_email(self) -> str:
+        """The data protection address, once confirmed from it; "" until then."""
+        return self.data_protection_email if self.data_protection_email_confirmed_at else ""
+
+
+# Mail services many bodies share: an address there proves nothing about an organisation.
+SHARED_MAIL_DOMAINS = frozenset(
+    {
+        "nhs.net",
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "hotmail.co.uk",
+        "live.com",
+        "live.co.uk",
+        "yahoo.com",
+        "yahoo.co.uk",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "btinternet.com",
+        "protonmail.com",
+        "proton.me",
+        "gmx.com",
+        "mail.com",
+        "example.org",
+        "example.com",
+        "example.net",
+    }
+)
+domain_validator = RegexValidator(
+    r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+    "Enter a domain like essex.gov.uk, without www. or an @.",
+)
+
+
+def email_domain(email: str) -> str:
+    return email.rsplit("@", 1)[-1].strip().lower() if "@" in email else ""
+
+
+class OrganisationDomain(models.Model):
+    """A mail domain that belongs to one organisation: a verified address on it proves that
+    its holder works there."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(max_length=253, unique=True, validators=[domain_validator])
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class Affiliation(models.Model):
+    """A person's link to an organisation they work for. Global, like organisations, and
+    effective (for the organisation's record and for signing in its name) only once verified:
+    never by the person's own say-so."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting verification"
+        VERIFIED = "verified", "Verified"
+        REFUSED = "refused", "Refused"
+        REVOKED = "revoked", "Revoked"
+
+    class Method(models.TextChoices):
+        DOMAIN = "domain", "E-mail address on the organisation's own domain"
+        APPROVED = "approved", "Approved by a verified person of the organisation"
+        DATA_PROTECTION = "data_protection", "Approved from its data protection address"
+        CREATED = "created", "Created the organisation's record"
+        OPERATOR = "operator", "Verified by Accord's operator"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="affiliations"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="affiliations"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    method = models.CharField(max_length=20, choices=Method.choices, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    # The partnership whose invitation asked (its name only: this record is not a tenant's).
+    requested_in = models.CharField("asked in", max_length=200, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=500, blank=True)
+    # The SHA-256 of the secret in the link e-mailed to the data protection address, when
+    # nobody is verified for the organisation yet.
+    token_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+
+    class Meta:
+        ordering = ["organisation__name", "user__full_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="one_affiliation_each")
+        ]
+        indexes = [models.Index(fields=["organisation", "status"], name="affiliation_status")]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.organisation}"
+
+
+class AddressConfirmation(models.Model):
+    """A new contact address waiting to be confirmed from itself before any link goes to it:
+    an organisation's data protection address, or an authorised signatory's."""
+
+    class Purpose(models.TextChoices):
+        DATA_PROTECTION = "data_protection", "Data protection address"
+        SIGNATORY = "signatory", "Authorised signatory's address"
+
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    email = models.EmailField()
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="address_confirmations"
+    )
+    signatory = models.ForeignKey(
+        "AuthorisedSignatory",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="confirmations",
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Confirmation of {self.email}"
+
+    @property
+    def state(self) -> str:
+        if self.confirmed_at:
+            return "confirmed"
+        if self.cancelled_at:
+            return "cancelled"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"
 
 
 class PartnerStatus(models.TextChoices):
@@ -124,6 +283,12 @@ class AuthorisedSignatory(models.Model):
     name = models.CharField(max_length=150)
     position = models.CharField(max_length=150)
     email = models.EmailField("e-mail address")
+    confirmed_at = models.DateTimeField(
+        "address confirmed at",
+        null=True,
+        blank=True,
+        help_text="When the signatory confirmed the address; requests go only to confirmed ones.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

@@ -6,8 +6,9 @@ from tenancy import dashboard, directory, navigation
 from tenancy.audit import describe_actions
 from tenancy.roles import Perm
 
+from .affiliations import record_created, request_affiliation
 from .models import Partner, PartnerStatus
-from .services import complete_due_withdrawals
+from .services import complete_due_withdrawals, create_organisation
 from .signing import open_request_count, send_due_reminders
 
 navigation.register("Partners", "signatories:partners", Perm.VIEW, 20)
@@ -52,10 +53,16 @@ def _all_organisations():
     return Organisation.objects.all()
 
 
-def _create_organisation(name: str):
-    from .services import create_organisation
+def _create_organisation(name: str, created_by):
+    organisation = create_organisation(name=name, by=created_by)
+    record_created(created_by, organisation)
+    return organisation
 
-    return create_organisation(name=name)
+
+def _member_acts_for(sender, membership, **kwargs) -> None:
+    request_affiliation(
+        membership.user, membership.organisation, partnership=membership.partnership
+    )
 
 
 def _founder_becomes_partner(sender, partnership, organisation, **kwargs) -> None:
@@ -72,12 +79,20 @@ directory.provide(
 directory.partnership_created.connect(
     _founder_becomes_partner, dispatch_uid="founder_becomes_partner"
 )
+directory.member_acts_for.connect(_member_acts_for, dispatch_uid="member_acts_for")
 
 describe_actions(
     {
         "partner.created": "Partner added",
         "partner.status_changed": "Partner's status changed",
         "organisation.changed": "Organisation's record updated",
+        "organisation.domain_added": "Organisation's domain added",
+        "organisation.domain_removed": "Organisation's domain removed",
+        "organisation.address_confirmed": "Data protection address confirmed",
+        "affiliation.verified": "Person verified for their organisation",
+        "affiliation.refused": "Person not verified for an organisation",
+        "affiliation.revoked": "Person no longer acts for an organisation",
+        "signatory.confirmed": "Authorised signatory's address confirmed",
         "signatory.created": "Authorised signatory added",
         "signatory.changed": "Authorised signatory changed",
         "signatory.deactivated": "Authorised signatory deactivated",

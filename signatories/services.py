@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
+from accord.context import acting, current_actor
 from accord.mail import send_templated_email_each
 from tenancy.audit import created, diff, log_action, snapshot
 from tenancy.models import Membership, Partnership
 
+from . import addresses
+from .affiliations import acts_for, verified_people
 from .models import AuthorisedSignatory, Organisation, Partner, PartnerStatus
+from .partnerships import partnerships_of
 from .signals import partner_status_changed
 from .signing import readdress_requests
 
@@ -91,7 +95,10 @@ def search_organisations(query: str, limit: int = 20) -> list[Organisation]:
 
 
 @transaction.atomic
-def create_organisation(**values) -> Organisation:
+def create_organisation(*, by=None, **values) -> Organisation:
+    """A new organisation's record. Its data protection address is asked to confirm itself
+    before any link goes to it."""
+    values["data_protection_email"] = (values.get("data_protection_email") or "").strip().lower()
     organisation = Organisation(**values)
     organisation.full_clean()
     try:
@@ -104,24 +111,35 @@ def create_organisation(**values) -> Organisation:
                 "exists. Search for it and add that record instead."
             }
         ) from exc
+    addresses.ask_data_protection(organisation, organisation.data_protection_email, by=by)
     return organisation
 
 
 @transaction.atomic
-def update_organisation(organisation: Organisation, **values) -> Organisation:
-    """Change an organisation's record; every partnership it belongs to logs the change."""
+def update_organisation(organisation: Organisation, *, by, **values) -> Organisation:
+    """Change an organisation's record: only its verified people may. Every partnership it
+    belongs to logs the change, and its data protection address and verified people are told.
+    A new data protection address takes effect once confirmed from itself."""
+    if not acts_for(by, organisation):
+        raise PermissionDenied(f"Only people verified for {organisation} can change its record.")
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     before = snapshot(organisation, ORGANISATION_FIELDS)
+    new_address = (values.pop("data_protection_email", None) or "").strip().lower()
     for key, value in values.items():
         setattr(organisation, key, value)
     organisation.full_clean()
     organisation.save()
     changes = diff(before, snapshot(organisation, ORGANISATION_FIELDS))
+    asked = None
+    if new_address and new_address != organisation.data_protection_email.lower():
+        asked = addresses.ask_data_protection(organisation, new_address, by=by)
+        changes["data_protection_email (awaiting confirmation)"] = [
+            organisation.data_protection_email or None,
+            new_address,
+        ]
     if changes:
-        with scopes_disabled():
-            partnerships = Partnership.objects.filter(
-                pk__in=Partner.objects.filter(organisation=organisation).values("partnership")
-            )
-            for partnership in partnerships:
+        with acting(user=by, organisation=organisation):
+            for partnership in partnerships_of(organisation):
                 with scope(partnership=partnership):
                     log_action(
                         partnership,
@@ -130,7 +148,24 @@ def update_organisation(organisation: Organisation, **values) -> Organisation:
                         organisation,
                         changes,
                     )
+        _tell_of_change(organisation, changes, by=by, asked=asked)
     return organisation
+
+
+def _tell_of_change(organisation: Organisation, changes: dict, *, by, asked) -> None:
+    people = set(verified_people(organisation).values_list("email", flat=True))
+    if organisation.confirmed_data_protection_email:
+        people.add(organisation.confirmed_data_protection_email)
+    send_templated_email_each(
+        "organisation_changed",
+        people,
+        {
+            "organisation": organisation,
+            "changes": [(field.replace("_", " "), pair) for field, pair in changes.items()],
+            "by": by,
+            "asked": asked,
+        },
+    )
 
 
 @transaction.atomic
@@ -222,20 +257,20 @@ def withdrawal_recipients(partner: Partner) -> list[str]:
     """Who hears of a withdrawal: the authorised signatories and data protection e-mail of
     every active partner and of the one withdrawing, and the partnership's administrators."""
     partners = Partner.objects.filter(Q(status=PartnerStatus.ACTIVE) | Q(pk=partner.pk))
-    addresses = set(
-        partners.exclude(organisation__data_protection_email="").values_list(
-            "organisation__data_protection_email", flat=True
-        )
+    found = set(
+        partners.exclude(organisation__data_protection_email="")
+        .filter(organisation__data_protection_email_confirmed_at__isnull=False)
+        .values_list("organisation__data_protection_email", flat=True)
     )
-    addresses |= set(
-        AuthorisedSignatory.objects.filter(is_active=True, partner__in=partners).values_list(
-            "email", flat=True
-        )
+    found |= set(
+        AuthorisedSignatory.objects.filter(
+            is_active=True, confirmed_at__isnull=False, partner__in=partners
+        ).values_list("email", flat=True)
     )
-    addresses |= set(
+    found |= set(
         Membership.objects.filter(is_administrator=True).values_list("user__email", flat=True)
     )
-    return sorted(a.lower() for a in addresses if a)
+    return sorted(a.lower() for a in found if a)
 
 
 def _send_withdrawal_email(name: str, partner: Partner) -> None:
@@ -285,7 +320,27 @@ def add_signatory(partner: Partner, *, name: str, position: str, email: str) -> 
         signatory,
         created(signatory, ["name", "position", "email"]),
     )
+    addresses.ask_signatory(signatory, by=current_actor().user)
+    _tell_organisation_of_signatory(signatory)
     return signatory
+
+
+def _tell_organisation_of_signatory(signatory: AuthorisedSignatory) -> None:
+    """An organisation hears whenever a partnership names someone to sign in its name."""
+    organisation = signatory.partner.organisation
+    people = set(verified_people(organisation).values_list("email", flat=True))
+    if organisation.confirmed_data_protection_email:
+        people.add(organisation.confirmed_data_protection_email)
+    people.discard(signatory.email)
+    send_templated_email_each(
+        "signatory_named",
+        people,
+        {
+            "signatory": signatory,
+            "organisation": organisation,
+            "partnership": signatory.partnership,
+        },
+    )
 
 
 @transaction.atomic
@@ -298,9 +353,11 @@ def update_signatory(
         _duplicate_signatory(signatory.partner, email, exclude=signatory.pk)
     fields = ["name", "position", "email"]
     before = snapshot(signatory, fields)
+    if email != signatory.email:
+        signatory.confirmed_at = None  # the new address confirms itself first
     signatory.name, signatory.position, signatory.email = name.strip(), position.strip(), email
     signatory.full_clean()
-    signatory.save(update_fields=fields)
+    signatory.save(update_fields=[*fields, "confirmed_at"])
     changes = diff(before, snapshot(signatory, fields))
     if changes:
         log_action(
@@ -311,6 +368,8 @@ def update_signatory(
             changes,
         )
     if "email" in changes:
+        addresses.ask_signatory(signatory, by=current_actor().user)
+        _tell_organisation_of_signatory(signatory)
         readdress_requests(signatory)  # the old address no longer gets the links
     return signatory
 

@@ -10,16 +10,14 @@ who opens it is not signed in, and the request it opens decides the partnership'
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
-import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.urls import reverse
@@ -33,6 +31,7 @@ from tenancy.audit import log_action
 from tenancy.models import Partnership
 from tenancy.sweeps import in_partnership
 
+from .affiliations import acts_for
 from .models import (
     LIVE_STATUSES,
     AuthorisedSignatory,
@@ -44,12 +43,12 @@ from .models import (
     SignatureRequest,
 )
 from .signals import signature_recorded
+from .tokens import TOKEN_MAX_LENGTH, hash_token, new_token
 
 OPEN_STATUSES = (RequestStatus.SENT, RequestStatus.OPENED)
 NAME_MAX_LENGTH = 150
 REASON_MAX_LENGTH = 5000
 USER_AGENT_MAX_LENGTH = 500
-TOKEN_MAX_LENGTH = 100  # a real token is 43 characters; anything much longer is not one
 
 UNKNOWN_LINK = (
     "This signing link is not valid. Check you copied the whole link from the e-mail. If it "
@@ -88,16 +87,6 @@ def is_superseded(document: FrozenDocument) -> bool:
 # --- Helpers ------------------------------------------------------------------------------
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_token() -> tuple[str, str]:
-    """A fresh secret for a link and the hash that is stored."""
-    token = secrets.token_urlsafe(32)
-    return token, hash_token(token)
-
-
 def signing_link(token: str) -> str:
     return settings.SITE_URL + reverse("signing:sign", kwargs={"token": token})
 
@@ -122,10 +111,11 @@ def _scope_of(partnership: Partnership | int) -> Iterator[None]:
 
 
 def _first_signatories(partner_ids: Iterable[int]) -> dict[int, AuthorisedSignatory]:
-    """Each partner's first active authorised signatory (the earliest added)."""
+    """Each partner's first active authorised signatory whose address is confirmed (the
+    earliest added)."""
     first: dict[int, AuthorisedSignatory] = {}
     for signatory in AuthorisedSignatory.objects.filter(
-        partner_id__in=list(partner_ids), is_active=True
+        partner_id__in=list(partner_ids), is_active=True, confirmed_at__isnull=False
     ).order_by("created_at", "pk"):
         first.setdefault(signatory.partner_id, signatory)
     return first
@@ -134,8 +124,9 @@ def _first_signatories(partner_ids: Iterable[int]) -> dict[int, AuthorisedSignat
 def _no_address(partners: Iterable[Partner]) -> ValidationError:
     return ValidationError(
         [
-            f"{p.organisation} has no authorised signatory and no data protection e-mail "
-            "address. Add an authorised signatory for it first."
+            f"{p.organisation} has no authorised signatory or data protection e-mail address "
+            "that has been confirmed. Add an authorised signatory for it, or ask them to "
+            "confirm their address from the e-mail they were sent."
             for p in partners
         ],
         code="no_address",
@@ -215,7 +206,7 @@ def request_signatures(
         nowhere = [
             p
             for p in to_ask
-            if p.pk not in signatories and not p.organisation.data_protection_email
+            if p.pk not in signatories and not p.organisation.confirmed_data_protection_email
         ]
         if nowhere:
             raise _no_address(nowhere)
@@ -230,7 +221,9 @@ def request_signatures(
                 document=document,
                 partner=partner,
                 signatory=signatory,
-                email=signatory.email if signatory else partner.organisation.data_protection_email,
+                email=signatory.email
+                if signatory
+                else partner.organisation.confirmed_data_protection_email,
                 token_hash=token_hash,
                 sent_at=now,
                 expires_at=now + timedelta(days=settings.SIGNING_LINK_VALID_DAYS),
@@ -297,11 +290,20 @@ def reissue(
                 raise ValidationError(
                     f"{signatory.name} is not an active authorised signatory of {organisation}."
                 )
-        elif old.signatory is not None and old.signatory.is_active:
+            if signatory.confirmed_at is None:
+                raise ValidationError(
+                    f"{signatory.name} has not yet confirmed {signatory.email}: no link goes "
+                    "there until they do."
+                )
+        elif (
+            old.signatory is not None
+            and old.signatory.is_active
+            and old.signatory.confirmed_at is not None
+        ):
             signatory = old.signatory
         else:
             signatory = _first_signatories([old.partner_id]).get(old.partner_id)
-        email = signatory.email if signatory else organisation.data_protection_email
+        email = signatory.email if signatory else organisation.confirmed_data_protection_email
         if not email:
             raise _no_address([old.partner])
 
@@ -380,7 +382,7 @@ def readdress_requests(signatory: AuthorisedSignatory, *, by=None) -> list[Signa
         )
         fresh = []
         for request in requests:
-            if signatory.is_active:
+            if signatory.is_active and signatory.confirmed_at is not None:
                 successor = signatory
             else:
                 successor = _first_signatories([request.partner_id]).get(request.partner_id)
@@ -394,9 +396,42 @@ def readdress_requests(signatory: AuthorisedSignatory, *, by=None) -> list[Signa
                 request,
                 f"{signatory.name} no longer signs for {request.partner.organisation}"
                 if not signatory.is_active
-                else f"{signatory.name}'s e-mail address changed",
+                else f"{signatory.name}'s e-mail address changed; the request is sent again "
+                "once the new address is confirmed",
             )
         return fresh
+
+
+def ask_again_once_confirmed(signatory: AuthorisedSignatory) -> list[SignatureRequest]:
+    """The signatory has just confirmed a new address: the requests that were closed while it
+    waited (sent to their old address, still within their link's life, nobody asked since) are
+    sent again to whoever now signs first for the partner."""
+    with _scope_of(signatory.partnership_id), transaction.atomic():
+        held = (
+            SignatureRequest.objects.filter(
+                signatory=signatory, status=RequestStatus.VOID, expires_at__gt=timezone.now()
+            )
+            .exclude(email__iexact=signatory.email)
+            .select_related("document", "partner", "requested_by")
+            .order_by("pk")
+        )
+        made: list[SignatureRequest] = []
+        for request in held:
+            if SignatureRequest.objects.filter(
+                document=request.document, partner=request.partner, status__in=LIVE_STATUSES
+            ).exists():
+                continue
+            try:
+                made += request_signatures(
+                    request.document,
+                    [request.partner],
+                    by=request.requested_by,
+                    remind_every_days=request.remind_every_days,
+                    max_reminders=request.max_reminders,
+                )
+            except ValidationError:
+                continue  # the partner left or the version was replaced meanwhile
+        return made
 
 
 # --- Opening a link -----------------------------------------------------------------------
@@ -544,6 +579,8 @@ def _answer(
         problem = problem_with(locked)
         if problem:
             raise ValidationError(problem, code="unavailable")
+        if user is not None and (refusal := why_not_sign_in_app(user, locked.partner)):
+            raise PermissionDenied(refusal)
         _check_answer(
             outcome, organisation, name=name, position=position, confirmed=confirmed, reason=reason
         )
@@ -619,6 +656,27 @@ def _answer(
         signature_recorded.send(sender=Signature, signature=signature, document=locked.document)
     request.status, request.responded_at = locked.status, locked.responded_at
     return signature
+
+
+def why_not_sign_in_app(user, partner: Partner) -> str | None:
+    """Why a signed-in person may not answer for `partner`; None when they may. They must be
+    verified for its organisation and be one of its active authorised signatories by that
+    same, confirmed e-mail address."""
+    organisation = partner.organisation
+    if not acts_for(user, organisation):
+        return (
+            f"You can sign for {organisation} once your link to it has been verified. "
+            "See Your organisations."
+        )
+    if not AuthorisedSignatory.objects.filter(
+        partner=partner, is_active=True, confirmed_at__isnull=False, email__iexact=user.email
+    ).exists():
+        return (
+            f"You are not an authorised signatory of {organisation} in this partnership by your "
+            f"address {user.email}, or that address has not been confirmed. Ask an "
+            "administrator to add you as its authorised signatory."
+        )
+    return None
 
 
 def sign(

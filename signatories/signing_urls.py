@@ -7,7 +7,7 @@ from . import signing_views
 app_name = "signing"
 
 urlpatterns = [
-    path("sign/<str:token>/", signing_views.sign, name="sign"),
+    path("sign/<text:token>/", signing_views.sign, name="sign"),
     path("signed/", signing_views.done, name="done"),
     path("verify/", signing_views.verify, name="verify"),
 ]

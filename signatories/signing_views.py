@@ -13,18 +13,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 from django_scopes import scope, scopes_disabled
 
 from accord.forms import add_form_errors
 from documents.seal import SealCheck, check_seal
+from documents.uploads import LimitedUploadHandler
 from documents.verify import VerifyMatch, find_by_sha256, sha256_of_bytes
 from tenancy.permissions import requires
 from tenancy.roles import Perm
 
 from . import signing
 from .forms import SigningForm, VerifyForm
-from .models import Signature, SignatureRequest
+from .models import Partner, Signature, SignatureRequest
 
 DONE_SESSION_KEY = "signing-done"
 # Light protection of the public verify page: lookups per address per minute.
@@ -127,6 +129,12 @@ def done(request):
 @requires(Perm.SIGN)
 def tasks(request):
     organisation = request.membership.organisation
+    partner = Partner.objects.filter(organisation=organisation).first()
+    refusal = (
+        signing.why_not_sign_in_app(request.user, partner)
+        if partner is not None
+        else f"{organisation} is not a partner of {request.partnership.name}."
+    )
     with_answers = (
         Signature.objects.filter(partner__organisation=organisation)
         .select_related("document")
@@ -139,6 +147,7 @@ def tasks(request):
             "requests": signing.open_requests_for(organisation),
             "answers": list(with_answers),
             "organisation": organisation,
+            "refusal": refusal,
             "now": timezone.now(),
         },
     )
@@ -158,6 +167,9 @@ def sign_in_app(request, request_id: int):
     problem = signing.problem_with(sig_request)
     if problem:
         return _problem(request, problem, 410)
+    refusal = signing.why_not_sign_in_app(request.user, sig_request.partner)
+    if refusal:
+        return _problem(request, refusal, 403)
     signing.mark_opened(sig_request)
     return _signing_page(request, sig_request, user=request.user, in_app=True)
 
@@ -198,32 +210,60 @@ def _too_many_lookups(request) -> bool:
         return False
 
 
+@csrf_exempt  # checked in _verify_posted, once the body has been read through the limit
 def verify(request):
-    """Anyone may check whether a PDF, or a SHA-256, is of a document signed in Accord."""
-    posted = request.method == "POST"
-    form = VerifyForm(request.POST if posted else None, request.FILES if posted else None)
+    """Anyone may check whether a PDF, or a SHA-256, is of a document signed in Accord.
+
+    A POST is answered without reading its body when the address has made too many lookups,
+    and its upload is read no further than the size limit (Django's handlers would otherwise
+    store all of it first). CSRF middleware reads the body, so this view is exempt from it
+    and checks CSRF itself after the limit is in place, as Django's documentation describes
+    for changing upload handlers.
+    """
+    if request.method != "POST":
+        return render(request, "signatories/verify.html", {"form": VerifyForm(), "searched": False})
+    if _too_many_lookups(request):
+        context = {"form": VerifyForm(), "searched": False, "too_many": True}
+        return render(request, "signatories/verify.html", context, status=429)
+    if _upload_over_the_limit(request):
+        # Refused without looking anything up or changing anything, so without the CSRF
+        # check (a body refused before it was read has no token to check).
+        form = VerifyForm(request.POST, upload_too_large=True)
+        form.is_valid()
+        return render(request, "signatories/verify.html", {"form": form, "searched": False})
+    return _verify_posted(request)
+
+
+def _upload_over_the_limit(request) -> bool:
+    """Read the request body with uploads stopped at the size limit; whether they were."""
+    limit = LimitedUploadHandler(VerifyForm.max_file_bytes(), request=request)
+    # Assigning (rather than inserting) raises if the body has already been read.
+    request.upload_handlers = [limit, *request.upload_handlers]
+    request.POST  # noqa: B018 - parse the body now, through the limit
+    return limit.exceeded
+
+
+@csrf_protect
+def _verify_posted(request):
+    form = VerifyForm(request.POST, request.FILES)
     context: dict = {"form": form, "searched": False}
-    if posted:
-        if _too_many_lookups(request):
-            context["too_many"] = True
-            return render(request, "signatories/verify.html", context, status=429)
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            data = upload.read() if upload else None
-            digest = sha256_of_bytes(data) if data is not None else form.cleaned_data["sha256"]
-            try:
-                match = find_by_sha256(digest)
-            except ValueError:
-                form.add_error(
-                    "sha256",
-                    "Enter the SHA-256 as 64 characters, letters a to f and digits 0 to 9.",
-                )
-            else:
-                context.update(searched=True, digest=digest, match=match)
-                if data is not None:
-                    context["seal"] = _seal_of(data)
-                if match is not None:
-                    context.update(_what_matched(match))
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read() if upload else None
+        digest = sha256_of_bytes(data) if data is not None else form.cleaned_data["sha256"]
+        try:
+            match = find_by_sha256(digest)
+        except ValueError:
+            form.add_error(
+                "sha256",
+                "Enter the SHA-256 as 64 characters, letters a to f and digits 0 to 9.",
+            )
+        else:
+            context.update(searched=True, digest=digest, match=match)
+            if data is not None:
+                context["seal"] = _seal_of(data)
+            if match is not None:
+                context.update(_what_matched(match))
     return render(request, "signatories/verify.html", context)
 
 

@@ -10,25 +10,16 @@ urlpatterns = [
     path("partners/add/new/", views.add_new_organisation, name="add_new"),
     path("partners/import/", views.import_partners, name="import"),
     path("partners/import/confirm/", views.confirm_import, name="confirm_import"),
-    path("partners/<int:partner_id>/", views.partner, name="partner"),
-    path("partners/<int:partner_id>/status/", views.partner_status, name="partner_status"),
-    path("partners/<int:partner_id>/withdraw/", views.withdraw, name="withdraw"),
-    path("partners/<int:partner_id>/signatories/", views.signatories, name="signatories"),
+    path("partners/<id:partner_id>/", views.partner, name="partner"),
+    path("partners/<id:partner_id>/status/", views.partner_status, name="partner_status"),
+    path("partners/<id:partner_id>/withdraw/", views.withdraw, name="withdraw"),
+    path("partners/<id:partner_id>/signatories/", views.signatories, name="signatories"),
     path(
-        "partners/<int:partner_id>/signatories/<int:signatory_id>/",
+        "partners/<id:partner_id>/signatories/<id:signatory_id>/",
         views.signatory,
         name="signatory",
     ),
     path("signing/", signing_views.tasks, name="tasks"),
-    path("signing/<int:request_id>/", signing_views.sign_in_app, name="sign"),
-    path("signing/requests/<int:request_id>/resend/", signing_views.resend, name="resend"),
+    path("signing/<id:request_id>/", signing_views.sign_in_app, name="sign"),
+    path("signing/requests/<id:request_id>/resend/", signing_views.resend, name="resend"),
 ]
-
-organisation_urlpatterns = (
-    [
-        path("", views.my_organisations, name="mine"),
-        path("<int:organisation_id>/", views.organisation, name="detail"),
-        path("<int:organisation_id>/edit/", views.edit_organisation, name="edit"),
-    ],
-    "organisations",
-)

@@ -3,15 +3,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
-from django.http import Http404
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from accord.forms import add_form_errors
 from tenancy.models import Membership
@@ -22,7 +19,6 @@ from . import imports, services
 from .forms import (
     AddExistingForm,
     ImportForm,
-    OrganisationEditForm,
     OrganisationForm,
     OrganisationSearchForm,
     SignatoryForm,
@@ -30,13 +26,14 @@ from .forms import (
     WithdrawForm,
 )
 from .models import (
+    Affiliation,
     AuthorisedSignatory,
-    Organisation,
     Partner,
     PartnerStatus,
     RequestStatus,
     SignatureRequest,
 )
+from .permissions import may_edit_organisation, may_give_notice
 
 IMPORT_SESSION_KEY = "partner-import"
 PAGE_SIZE = 50
@@ -71,15 +68,29 @@ def partners(request):
 @requires(Perm.VIEW)
 def partner(request, partner_id: int):
     record = get_object_or_404(Partner.objects.select_related("organisation"), pk=partner_id)
-    people = Membership.objects.filter(organisation=record.organisation).select_related("user")
+    people = list(
+        Membership.objects.filter(organisation=record.organisation).select_related("user")
+    )
+    verified = set(
+        Affiliation.objects.filter(
+            organisation=record.organisation,
+            status=Affiliation.Status.VERIFIED,
+            user__in=[m.user_id for m in people],
+        ).values_list("user_id", flat=True)
+    )
+    for member in people:
+        member.is_verified = member.user_id in verified
     return render(
         request,
         "signatories/partner.html",
         {
             "partner": record,
             "people": people,
-            "can_edit_organisation": _acts_for(request.user, record.organisation),
+            "can_edit_organisation": may_edit_organisation(request.user, record.organisation),
             "signatories": list(AuthorisedSignatory.objects.filter(partner=record, is_active=True)),
+            "confirmed_signatory": AuthorisedSignatory.objects.filter(
+                partner=record, is_active=True, confirmed_at__isnull=False
+            ).exists(),
             "open_requests": list(
                 SignatureRequest.objects.filter(
                     partner=record, status__in=[RequestStatus.SENT, RequestStatus.OPENED]
@@ -87,16 +98,9 @@ def partner(request, partner_id: int):
                 .select_related("document")
                 .order_by("-sent_at")
             ),
-            "can_give_notice": _may_give_notice(request.membership, record),
+            "can_give_notice": may_give_notice(request.membership, record),
             "now": timezone.now(),
         },
-    )
-
-
-def _may_give_notice(membership, record: Partner) -> bool:
-    """Administrators, and the partner's own authorised signatories, may give its notice."""
-    return membership.can(Perm.MANAGE_PARTNERS) or (
-        membership.can(Perm.SIGN) and membership.organisation_id == record.organisation_id
     )
 
 
@@ -105,7 +109,7 @@ def withdraw(request, partner_id: int):
     """Give notice of withdrawal. Open to every member to read why they may or may not give
     it; only those who may (see _may_give_notice) can send it (403 otherwise)."""
     record = get_object_or_404(Partner.objects.select_related("organisation"), pk=partner_id)
-    allowed = _may_give_notice(request.membership, record)
+    allowed = may_give_notice(request.membership, record)
     if request.method == "POST" and not allowed:
         raise PermissionDenied("Only an administrator or the partner's signatory can do this.")
     notice = services.notice_period(request.partnership)
@@ -350,67 +354,3 @@ def partner_status(request, partner_id: int):
                 partner_id=record.pk,
             )
     return render(request, "signatories/partner_status.html", {"partner": record, "form": form})
-
-
-# Organisation records are global: their own people keep them up to date.
-
-
-def _acts_for(user, organisation: Organisation) -> bool:
-    with scopes_disabled():
-        return Membership.objects.filter(user=user, organisation=organisation).exists()
-
-
-def _visible_to(user, organisation: Organisation) -> bool:
-    """People who act for it, and members of a partnership it belongs to."""
-    with scopes_disabled():
-        partnerships = Membership.objects.filter(user=user).values("partnership")
-        return (
-            _acts_for(user, organisation)
-            or Partner.objects.filter(
-                organisation=organisation, partnership__in=partnerships
-            ).exists()
-        )
-
-
-@login_required
-def my_organisations(request):
-    with scopes_disabled():
-        organisations = Organisation.objects.filter(Q(memberships__user=request.user)).distinct()
-        organisations = list(organisations)
-    return render(request, "signatories/my_organisations.html", {"organisations": organisations})
-
-
-@login_required
-def organisation(request, organisation_id: int):
-    record = get_object_or_404(Organisation, pk=organisation_id)
-    if not _visible_to(request.user, record):
-        raise Http404("No such organisation.")
-    return render(
-        request,
-        "signatories/organisation.html",
-        {
-            "organisation": record,
-            "can_edit": _acts_for(request.user, record),
-        },
-    )
-
-
-@login_required
-def edit_organisation(request, organisation_id: int):
-    record = get_object_or_404(Organisation, pk=organisation_id)
-    if not _acts_for(request.user, record):
-        raise Http404("No such organisation.")
-    form = OrganisationEditForm(
-        request.POST or None, instance=Organisation.objects.get(pk=record.pk)
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_organisation(record, **form.cleaned_data)
-        except ValidationError as exc:
-            add_form_errors(form, exc)
-        else:
-            messages.success(request, f"{record.name}'s record has been saved.")
-            return redirect("organisations:detail", organisation_id=record.pk)
-    return render(
-        request, "signatories/edit_organisation.html", {"organisation": record, "form": form}
-    )

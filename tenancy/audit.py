@@ -10,10 +10,11 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django_scopes import scopes_disabled
 
 from accord.context import current_actor
 
-from .models import AuditEntry, Partnership
+from .models import AuditEntry, Membership, Partnership
 
 # Human labels of the actions apps record, for the audit log's filter (apps add their own).
 ACTIONS: dict[str, str] = {}
@@ -69,6 +70,16 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
 
 
+OUTSIDER = "Someone outside this partnership"
+
+
+def _member_of(user, partnership: Partnership, actor) -> bool:
+    if actor.partnership_id == partnership.pk:
+        return True  # admitted by the middleware to this very partnership
+    with scopes_disabled():
+        return Membership.objects.filter(partnership=partnership, user=user).exists()
+
+
 def log_action(
     partnership: Partnership,
     action: str,
@@ -83,10 +94,15 @@ def log_action(
     actor = current_actor()
     user = actor.user if getattr(actor.user, "is_authenticated", False) else None
     organisation = actor.organisation
+    name = f"{user.full_name} <{user.email}>" if user else "Accord (automatic)"
+    if user is not None and not _member_of(user, partnership, actor):
+        # A change to a shared record made from elsewhere (an organisation's own people
+        # updating it): one partnership never sees the people or e-mails of another.
+        user, name = None, OUTSIDER
     entry = AuditEntry(
         partnership=partnership,
         actor=user,
-        actor_name=(f"{user.full_name} <{user.email}>" if user else "Accord (automatic)")[:300],
+        actor_name=name[:300],
         organisation=organisation,
         organisation_name=str(organisation) if organisation else "",
         action=action,

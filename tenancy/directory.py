@@ -13,6 +13,9 @@ from django.dispatch import Signal
 
 # Sent inside create_partnership's transaction, with partnership= and organisation=.
 partnership_created = Signal()
+# Sent, with membership=, whenever a membership is made or given another organisation: the
+# person is then to be verified for it (organisations decide who works for them, not forms).
+member_acts_for = Signal()
 
 _providers: dict[str, Callable[..., Any]] = {}
 
@@ -30,5 +33,6 @@ def all_organisations() -> Any:
     return _providers["all_organisations"]()
 
 
-def create_organisation(name: str) -> Any:
-    return _providers["create_organisation"](name=name)
+def create_organisation(name: str, created_by: Any) -> Any:
+    """A brand-new organisation's record; its creator is the first person verified for it."""
+    return _providers["create_organisation"](name=name, created_by=created_by)

@@ -1,6 +1,8 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from accord.forms import ModelChoiceField
+
 from .models import Partnership
 from .roles import ROLE_HINTS, Role
 
@@ -17,7 +19,7 @@ class RolesField(forms.MultipleChoiceField):
         super().__init__(**kwargs)
 
 
-class OrganisationChoiceField(forms.ModelChoiceField):
+class OrganisationChoiceField(ModelChoiceField):
     def __init__(self, **kwargs):
         kwargs.setdefault("empty_label", "Choose an organisation")
         kwargs.setdefault(

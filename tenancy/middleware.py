@@ -68,7 +68,11 @@ class PartnershipMiddleware:
                 raise PermissionDenied("Your roles in this partnership do not allow this.")
             request.partnership = partnership
             request.membership = membership
-            with acting(user=request.user, organisation=membership.organisation):
+            with acting(
+                user=request.user,
+                organisation=membership.organisation,
+                partnership_id=partnership.pk,
+            ):
                 return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):

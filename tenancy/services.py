@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
+from accord.context import acting, current_actor
 from accord.mail import send_templated_email
 
 from .audit import created, diff, log_action, snapshot
-from .directory import partnership_created
+from .directory import member_acts_for, partnership_created
 from .models import Invitation, Membership, Partnership
 from .roles import Role
 
@@ -58,6 +59,7 @@ def create_partnership(
             {"roles": [None, ["Partnership administrator"]]},
         )
         partnership_created.send(Partnership, partnership=partnership, organisation=organisation)
+        member_acts_for.send(Membership, membership=membership)
     return partnership
 
 
@@ -226,11 +228,10 @@ def accept_invitation(
         )
         membership.set_roles(locked.roles)
         membership.save()
+        member_acts_for.send(Membership, membership=membership)
         locked.accepted_at = timezone.now()
         locked.accepted_by = user
         locked.save(update_fields=["accepted_at", "accepted_by"])
-        from accord.context import acting
-
         with acting(user=user, organisation=locked.organisation):
             log_action(
                 locked.partnership,
@@ -247,8 +248,16 @@ def accept_invitation(
 
 @transaction.atomic
 def change_membership(membership: Membership, *, roles: Iterable[str], organisation) -> Membership:
+    """Another administrator changes a person's roles or organisation: nobody changes their
+    own (so nobody approves their own drafts or signs for another body by choosing it)."""
+    acting_user = current_actor().user
+    if getattr(acting_user, "pk", None) == membership.user_id:
+        raise PermissionDenied(
+            "You cannot change your own roles or organisation. Ask another administrator."
+        )
     chosen = _require_roles(roles)
     partnership = membership.partnership
+    moved = membership.organisation_id != getattr(organisation, "pk", organisation)
     if Role.ADMINISTRATOR not in chosen and membership.is_administrator:
         _keep_an_administrator(membership)
     before = {"roles": membership.role_labels, "organisation": str(membership.organisation)}
@@ -256,6 +265,8 @@ def change_membership(membership: Membership, *, roles: Iterable[str], organisat
     membership.organisation = organisation
     membership.save()
     after = {"roles": membership.role_labels, "organisation": str(membership.organisation)}
+    if moved:
+        member_acts_for.send(Membership, membership=membership)
     changes = diff(before, after)
     if changes:
         log_action(

@@ -9,16 +9,16 @@ partnership_urlpatterns = [
     path("settings/", views.partnership_settings, name="settings"),
     path("people/", views.people, name="people"),
     path("people/invite/", views.invite, name="invite"),
-    path("people/<int:membership_id>/", views.membership, name="membership"),
-    path("people/<int:membership_id>/remove/", views.remove_membership, name="remove_membership"),
+    path("people/<id:membership_id>/", views.membership, name="membership"),
+    path("people/<id:membership_id>/remove/", views.remove_membership, name="remove_membership"),
     path(
-        "invitations/<int:invitation_id>/resend/",
+        "invitations/<id:invitation_id>/resend/",
         views.invitation_action,
         {"action": "resend"},
         name="resend_invitation",
     ),
     path(
-        "invitations/<int:invitation_id>/revoke/",
+        "invitations/<id:invitation_id>/revoke/",
         views.invitation_action,
         {"action": "revoke"},
         name="revoke_invitation",
@@ -26,13 +26,13 @@ partnership_urlpatterns = [
     path("audit/", views.audit_log, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
     path(
-        "audit/<int:content_type_id>/<str:object_id>/", views.object_history, name="object_history"
+        "audit/<id:content_type_id>/<text:object_id>/", views.object_history, name="object_history"
     ),
 ]
 
 urlpatterns = [
     path("partnerships/", views.choose, name="choose"),
     path("partnerships/new/", views.create, name="create"),
-    path("invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
+    path("invitations/<text:token>/", views.accept_invitation, name="accept_invitation"),
     path("p/<slug:partnership_slug>/", include(partnership_urlpatterns)),
 ]

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 from datetime import UTC, datetime, time
 
 from django.conf import settings
@@ -8,16 +7,18 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_scopes import scope, scopes_disabled
+
+from accord import spreadsheets
 
 from . import directory, services
 from .dashboard import cards_for
@@ -70,7 +71,7 @@ def create(request):
 
 def _create_with_organisation(user, data) -> Partnership:
     organisation = data["organisation"] or directory.create_organisation(
-        data["new_organisation"].strip()
+        data["new_organisation"].strip(), user
     )
     return services.create_partnership(
         name=data["name"],
@@ -158,10 +159,16 @@ def membership(request, membership_id: int):
             services.change_membership(member, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
         else:
             messages.success(request, f"{member.user}'s roles have been saved.")
             return redirect("tenancy:people", partnership_slug=request.partnership.slug)
-    return render(request, "tenancy/membership.html", {"member": member, "form": form})
+    return render(
+        request,
+        "tenancy/membership.html",
+        {"member": member, "form": form, "is_self": member.user_id == request.user.pk},
+    )
 
 
 @requires(Perm.MANAGE_PEOPLE)
@@ -248,47 +255,38 @@ def audit_log(request):
 
 @requires(Perm.VIEW_AUDIT)
 def audit_export(request):
-    """The filtered log as CSV, streamed in chunks (the scope is entered again as it streams)."""
+    """The filtered log as CSV, streamed in chunks (the scope is entered again as it streams).
+    Names and descriptions come from people and imported files, so every cell goes through
+    the shared writer, which keeps text that looks like a formula inert."""
     form, entries = _filtered_audit(request)
     partnership = request.partnership
-
-    class Echo:
-        def write(self, value):
-            return value
+    header = [
+        "When (UTC)",
+        "Person",
+        "Organisation",
+        "Action",
+        "Description",
+        "Record",
+        "Changes",
+        "Request id",
+    ]
 
     def rows():
-        writer = csv.writer(Echo())
-        yield writer.writerow(
-            [
-                "When (UTC)",
-                "Person",
-                "Organisation",
-                "Action",
-                "Description",
-                "Record",
-                "Changes",
-                "Request id",
-            ]
-        )
         with scope(partnership=partnership):
             for e in entries.iterator(chunk_size=2000):
-                yield writer.writerow(
-                    [
-                        e.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-                        e.actor_name,
-                        e.organisation_name,
-                        e.action,
-                        e.summary,
-                        e.object_repr,
-                        "; ".join(f"{k}: {v[0]!r} -> {v[1]!r}" for k, v in e.changes.items()),
-                        e.request_id,
-                    ]
-                )
+                yield [
+                    e.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                    e.actor_name,
+                    e.organisation_name,
+                    e.action,
+                    e.summary,
+                    e.object_repr,
+                    "; ".join(f"{k}: {v[0]!r} -> {v[1]!r}" for k, v in e.changes.items()),
+                    e.request_id,
+                ]
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="audit-{partnership.slug}-{stamp}.csv"'
-    return response
+    return spreadsheets.csv_response(header, rows(), f"audit-{partnership.slug}-{stamp}.csv")
 
 
 @requires(Perm.VIEW_AUDIT)

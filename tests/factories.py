@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import factory
+from django.utils import timezone
 from django_scopes import scope
 
 from accounts.models import User
-from signatories.models import Organisation, Partner, PartnerStatus, Sector
+from signatories.models import Affiliation, Organisation, Partner, PartnerStatus, Sector
 from tenancy.models import Membership, Partnership
 from tenancy.roles import Role
 
@@ -35,6 +36,11 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Borough Council {n}")
     sector = Sector.LOCAL_AUTHORITY
     ico_reference = factory.Sequence(lambda n: f"Z{n + 1000000:07d}")
+    data_protection_email = ""
+    # An address given here counts as confirmed from itself (tests of confirming pass None).
+    data_protection_email_confirmed_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.data_protection_email else None
+    )
 
 
 class PartnershipFactory(factory.django.DjangoModelFactory):
@@ -62,8 +68,10 @@ def make_member(
     *roles: Role | str,
     user: User | None = None,
     organisation: Organisation | None = None,
+    verified: bool = True,
 ) -> Membership:
-    """A person in the partnership with these roles, acting for a partner organisation."""
+    """A person in the partnership with these roles, acting for a partner organisation:
+    verified for it (as the operator would) unless verified=False."""
     user = user or UserFactory()
     if organisation is None:
         organisation = make_partner(partnership).organisation
@@ -71,7 +79,23 @@ def make_member(
         membership = Membership(partnership=partnership, user=user, organisation=organisation)
         membership.set_roles(roles or [Role.VIEWER])
         membership.save()
+    if verified:
+        verify(user, organisation)
     return membership
+
+
+def verify(user: User, organisation: Organisation) -> Affiliation:
+    """The person's link to the organisation, verified (no e-mail, no audit entry)."""
+    affiliation, _ = Affiliation.objects.update_or_create(
+        user=user,
+        organisation=organisation,
+        defaults={
+            "status": Affiliation.Status.VERIFIED,
+            "method": Affiliation.Method.OPERATOR,
+            "decided_at": timezone.now(),
+        },
+    )
+    return affiliation
 
 
 def make_invitation(
@@ -163,6 +187,7 @@ def make_signatory(partner: Partner, **fields):
         "name": Faker("en_GB").name(),
         "position": AuthorisedSignatory.Position.CHIEF_EXECUTIVE,
         "email": UserFactory.build().email,
+        "confirmed_at": timezone.now(),  # confirmed from the address (None: not yet)
         **fields,
     }
     with scope(partnership=partner.partnership):

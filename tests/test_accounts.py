@@ -139,3 +139,106 @@ def test_profile_page_updates_name(client):
     client.post(reverse("accounts:profile"), {"full_name": "Harriet Jones", "job_title": "SIRO"})
     user.refresh_from_db()
     assert (user.full_name, user.job_title) == ("Harriet Jones", "SIRO")
+
+
+def test_profile_page_shows_the_email_address_read_only(client):
+    user = UserFactory(email="ivy@example.org")
+    client.force_login(user)
+    response = client.get(reverse("accounts:profile"))
+    page = response.content.decode()
+    assert "ivy@example.org" in page
+    assert "ask the administrator of your partnership" in page
+    assert 'name="email"' not in page
+    client.post(
+        reverse("accounts:profile"),
+        {"full_name": "Ivy Chen", "job_title": "", "email": "other@example.org"},
+    )
+    user.refresh_from_db()
+    assert (user.full_name, user.email) == ("Ivy Chen", "ivy@example.org")
+
+
+SIGN_IN_CODE = re.compile(r"\b[A-Z]{4}-[A-Z]{4}\b")
+REQUEST_CODE = "/accounts/login/code/"
+CONFIRM_CODE = "/accounts/login/code/confirm/"
+
+
+def emailed_code(message) -> str:
+    return SIGN_IN_CODE.search(message.body).group(0)
+
+
+def test_sign_in_page_offers_a_code_by_email(client):
+    page = client.get(LOGIN).content.decode()
+    assert f'href="{REQUEST_CODE}"' in page
+    assert "Email me a sign-in code" in page
+
+
+def test_sign_in_with_a_code_sent_by_email(client, outbox):
+    user = UserFactory(email="jo@example.org")
+    response = client.post(REQUEST_CODE, {"email": "Jo@Example.org"})
+    assert response.status_code == 302
+    assert response["Location"] == CONFIRM_CODE
+    assert len(outbox) == 1
+    message = outbox[0]
+    assert message.to == ["jo@example.org"]
+    assert message.subject == "[Accord] Your sign-in code"
+    html = {mime: body for body, mime in message.alternatives}["text/html"]
+    code = emailed_code(message)
+    assert code in html
+    assert "10 minutes" in message.body
+    page = client.get(CONFIRM_CODE).content.decode()
+    assert "Check your e-mail" in page
+    assert "Sign-in code" in page
+    assert "_auth_user_id" not in client.session
+    response = client.post(CONFIRM_CODE, {"code": code.lower().replace("-", "")})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("tenancy:choose")
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_wrong_or_missing_sign_in_code_is_explained_on_the_form(client, outbox):
+    UserFactory(email="kit@example.org")
+    client.post(REQUEST_CODE, {"email": "kit@example.org"})
+    blank = client.post(CONFIRM_CODE, {"code": ""}).content.decode()
+    assert "There is a problem" in blank
+    assert "Enter the sign-in code from the e-mail" in blank
+    wrong = client.post(CONFIRM_CODE, {"code": "BBBB-BBBB"})
+    assert wrong.status_code == 200
+    assert "The code is not correct" in wrong.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_code_request_form_explains_a_missing_or_malformed_address(client, outbox):
+    blank = client.post(REQUEST_CODE, {"email": ""}).content.decode()
+    assert "Enter your e-mail address" in blank
+    malformed = client.post(REQUEST_CODE, {"email": "not an address"}).content.decode()
+    assert "Enter an e-mail address in the correct format" in malformed
+    assert outbox == []
+
+
+def test_code_sign_in_asks_for_the_authenticator_code_next(client, outbox):
+    user = UserFactory(email="lee@example.org")
+    secret = activate_totp(user)
+    client.post(REQUEST_CODE, {"email": "lee@example.org"})
+    response = client.post(CONFIRM_CODE, {"code": emailed_code(outbox[0])})
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/authenticate/"
+    assert "_auth_user_id" not in client.session
+    right = client.post("/accounts/2fa/authenticate/", {"code": totp_code(secret)})
+    assert right.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_throttled_sign_in_names_the_code_sign_in(client, outbox):
+    user = UserFactory(email="max@example.org")
+    for _ in range(5):
+        sign_in(client, "max@example.org", "wrong-password")
+    response = sign_in(client, "max@example.org")
+    page = response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert "Too many failed attempts to sign in with a password" in page
+    assert "sign in now with a code sent to your e-mail address" in page
+    assert f'href="{REQUEST_CODE}"' in page
+    # The throttle on passwords does not block the code.
+    client.post(REQUEST_CODE, {"email": "max@example.org"})
+    client.post(CONFIRM_CODE, {"code": emailed_code(outbox[0])})
+    assert client.session["_auth_user_id"] == str(user.pk)

@@ -27,7 +27,13 @@ from signatories.models import Organisation, Sector
 from tenancy.models import AuditEntry
 from tenancy.roles import Role
 
-from .factories import make_agreement, make_member, make_partner, make_signatory
+from .factories import (
+    OrganisationFactory,
+    make_agreement,
+    make_member,
+    make_partner,
+    make_signatory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -174,7 +180,7 @@ def post_section(client, agreement: Agreement, key: str, completed: bool = True,
 
 
 def organisation(name: str, ico: str, sector: str, **fields) -> Organisation:
-    return Organisation.objects.create(name=name, ico_reference=ico, sector=sector, **fields)
+    return OrganisationFactory(name=name, ico_reference=ico, sector=sector, **fields)
 
 
 @pytest.fixture

@@ -565,7 +565,7 @@ def test_downloads_keep_formulas_as_text(client, bob, alpha, orgs):
     assert row[2] == '\'=HYPERLINK("http://x.example")'
     data = b"".join(client.get(register_url("register_xlsx")).streaming_content)
     sheet = load_workbook(io.BytesIO(data)).active
-    assert sheet["A2"].data_type == "s" and sheet["A2"].value == "=1+2"
+    assert sheet["A2"].data_type == "s" and sheet["A2"].value == "'=1+2"
     assert sheet["C2"].data_type == "s"
 
 

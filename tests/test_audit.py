@@ -135,7 +135,9 @@ CHANGES = [
     ),
     Change(
         "organisation.changed",
-        lambda c: partner_services.update_organisation(c.partner.organisation, name="Renamed"),
+        lambda c: partner_services.update_organisation(
+            c.partner.organisation, by=c.admin.user, name="Renamed"
+        ),
         lambda c: Organisation.objects.get(pk=c.partner.organisation_id).name,
     ),
 ]
@@ -224,15 +226,19 @@ def test_entry_made_through_a_page_records_actor_organisation_and_request_id(cli
     assert entry.changes["name"] == ["Alpha Partnership", "Alpha Renamed"]
 
 
-def test_a_well_formed_request_id_from_the_proxy_is_kept(client, alpha, alice):
+def test_a_request_id_from_the_proxy_is_logged_but_never_recorded_as_ours(
+    client, alpha, alice, caplog
+):
     client.force_login(alice)
-    response = client.post(
-        "/p/alpha/settings/",
-        {"name": "Alpha Renamed"},
-        headers={"X-Request-ID": "lb-trace-0001"},
-    )
-    assert response["X-Request-ID"] == "lb-trace-0001"
-    assert entries_of(alpha)[0].request_id == "lb-trace-0001"
+    with caplog.at_level("INFO", logger="accord.request"):
+        response = client.post(
+            "/p/alpha/settings/",
+            {"name": "Alpha Renamed"},
+            headers={"X-Request-ID": "lb-trace-0001"},
+        )
+    assert response["X-Request-ID"] != "lb-trace-0001"
+    assert entries_of(alpha)[0].request_id == response["X-Request-ID"]
+    assert "X-Request-ID from the client: lb-trace-0001" in caplog.messages
 
 
 def test_a_malformed_request_id_is_replaced(client, alpha, alice):
@@ -573,7 +579,7 @@ def test_other_partnerships_entries_stay_out_of_the_dashboard(client, alpha, bet
 
 
 def test_an_actor_who_is_deleted_is_refused_while_they_have_history(alpha):
-    person = UserFactory()
+    person = make_member(alpha).user
     with scope(partnership=alpha), acting(user=person):
         log_action(alpha, "test.happened", "Something happened")
     with pytest.raises(ProtectedError):

@@ -41,6 +41,7 @@ from .factories import (
     make_invitation,
     make_member,
     make_partner,
+    make_signatory,
     open_request,
     protocol_records,
 )
@@ -196,7 +197,12 @@ def b(beta) -> World:
 
 
 def member_of(world: World, *roles: Role):
-    return make_member(world.partnership, *roles, organisation=world.partner.organisation).user
+    """A member acting for the world's partner; a signatory is also its authorised signatory
+    (by their own address), as signing in the app requires."""
+    user = make_member(world.partnership, *roles, organisation=world.partner.organisation).user
+    if Role.SIGNATORY in roles:
+        make_signatory(world.partner, name=user.full_name, email=user.email)
+    return user
 
 
 pattern_params = pytest.mark.parametrize("pattern", PAGES, ids=str)

@@ -512,36 +512,59 @@ def test_changing_roles_needs_at_least_one(admin_client, alpha, bob):
     assert membership_of(alpha, bob).roles == [Role.VIEWER]
 
 
-def test_the_last_administrator_cannot_be_demoted(admin_client, alpha, alice):
+def test_an_administrator_cannot_change_their_own_roles(admin_client, alpha, alice):
+    """Nobody grants themselves a role (steering group to approve their own drafts, signatory
+    for another body) or steps down alone: another administrator does it."""
+    make_member(alpha, Role.ADMINISTRATOR)
     member = membership_of(alpha, alice)
+
+    page = admin_client.get(f"/p/alpha/people/{member.pk}/")
+    assert "You cannot change your own roles or organisation" in text(page)
+    assert 'name="roles"' not in page.content.decode()
 
     response = admin_client.post(
         f"/p/alpha/people/{member.pk}/",
-        {"roles": ["viewer"], "organisation": member.organisation_id},
+        {"roles": ["administrator", "steering_group"], "organisation": member.organisation_id},
     )
 
     assert response.status_code == 200
-    message = (
-        "A partnership needs at least one administrator. Make someone else an administrator first."
-    )
-    assert form_errors(response, "roles") == [message]
+    message = "You cannot change your own roles or organisation. Ask another administrator."
     assert message in text(response)
     assert membership_of(alpha, alice).roles == [Role.ADMINISTRATOR]
     assert "membership.changed" not in audit_actions(alpha)
 
 
-def test_an_administrator_can_step_down_once_there_is_another(admin_client, alpha, alice, bob):
-    make_member(alpha, Role.ADMINISTRATOR)
-    member = membership_of(alpha, alice)
+def test_the_last_administrator_cannot_be_demoted(alpha, alice):
+    from django.core.exceptions import ValidationError
 
-    response = admin_client.post(
+    from accord.context import acting
+    from tenancy import services as tenancy_services
+
+    member = membership_of(alpha, alice)
+    with scope(partnership=alpha), acting(user=None), pytest.raises(ValidationError) as caught:
+        tenancy_services.change_membership(
+            member, roles=["viewer"], organisation=member.organisation
+        )
+    assert caught.value.message_dict["roles"] == [
+        "A partnership needs at least one administrator. Make someone else an administrator first."
+    ]
+    assert membership_of(alpha, alice).roles == [Role.ADMINISTRATOR]
+
+
+def test_another_administrator_steps_an_administrator_down(client, alpha, alice, bob):
+    other = make_member(alpha, Role.ADMINISTRATOR).user
+    member = membership_of(alpha, alice)
+    client.force_login(other)
+
+    response = client.post(
         f"/p/alpha/people/{member.pk}/",
         {"roles": ["viewer"], "organisation": member.organisation_id},
     )
 
     assert response.status_code == 302
     assert membership_of(alpha, alice).roles == [Role.VIEWER]
-    assert admin_client.get("/p/alpha/people/invite/").status_code == 403
+    client.force_login(alice)
+    assert client.get("/p/alpha/people/invite/").status_code == 403
 
 
 def test_the_last_administrator_cannot_be_removed(admin_client, alpha, alice):

@@ -226,10 +226,10 @@ def test_partners_with_no_address_at_all_are_listed_and_nothing_is_sent(
         ask(document, jane.partner, nowhere, first)
 
     assert sorted(caught.value.messages) == [
-        "Quiet Police has no authorised signatory and no data protection e-mail address. "
-        "Add an authorised signatory for it first.",
-        "Silent Trust has no authorised signatory and no data protection e-mail address. "
-        "Add an authorised signatory for it first.",
+        f"{name} has no authorised signatory or data protection e-mail address that has been "
+        "confirmed. Add an authorised signatory for it, or ask them to confirm their address "
+        "from the e-mail they were sent."
+        for name in ("Quiet Police", "Silent Trust")
     ]
     assert outbox == []
     with scope(partnership=alpha):
@@ -1026,10 +1026,20 @@ def test_a_new_address_for_the_signatory_gets_a_new_link_and_the_old_one_stops(
             jane, name=jane.name, position=jane.position, email="jane@luton.example.org"
         )
 
+    # The old link stops at once; the new address is asked to confirm itself first.
     assert reload(request).status == RequestStatus.VOID
+    assert client.get(sign_url(old_token)).status_code == 410
+    (confirmation,) = outbox
+    assert confirmation.to == ["jane@luton.example.org"]
+    assert "Confirm your address" in confirmation.subject
+    confirm_path = re.search(r"/organisations/confirm-address/\S+/", confirmation.body).group(0)
+    outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(confirm_path).status_code == 200
+
     (message,) = outbox
     assert message.to == ["jane@luton.example.org"]
-    assert client.get(sign_url(old_token)).status_code == 410
     assert client.get(sign_url(tokens_in(message)[0])).status_code == 200
 
 

@@ -65,7 +65,9 @@ def luton(alpha):
 @pytest.fixture
 def sam(alpha, luton):
     """An authorised signatory acting for Luton, signed in to Accord."""
-    return make_member(alpha, Role.SIGNATORY, organisation=luton.organisation).user
+    sam = make_member(alpha, Role.SIGNATORY, organisation=luton.organisation).user
+    make_signatory(luton, name=sam.full_name, email=sam.email)
+    return sam
 
 
 @pytest.fixture

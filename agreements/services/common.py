@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from signatories.models import AuthorisedSignatory, Organisation
@@ -17,6 +17,7 @@ from tenancy.roles import Perm
 from ..models import EDIT_PERMISSION, Agreement, AgreementStatus
 
 EDIT_PERM = f"agreements.{EDIT_PERMISSION}"
+READ_ONLY = "You can read this agreement, but only its editors can change it."
 NOT_EDITABLE = (
     "This agreement is {status}: its text can no longer change. Start a new version to change "
     "an active agreement."
@@ -66,10 +67,32 @@ def is_lead_drafter(membership: Membership | None, agreement: Agreement) -> bool
     return membership.organisation_id == agreement.lead.organisation_id
 
 
-def is_named_editor(user, agreement: Agreement) -> bool:
-    """Granted editing of this agreement through its object permission (guardian's direct
-    foreign-key tables), for the user or one of their groups. Read from the tables, so a
-    superuser is no editor unless named (superusers get no special path)."""
+def may_change_parties(membership: Membership | None, agreement: Agreement) -> bool:
+    """The lead organisation's drafters and the partnership's administrators: the only people
+    who change an agreement's lead organisation and its parties (named editors do not)."""
+    if membership is None or membership.partnership_id != agreement.partnership_id:
+        return False
+    return is_lead_drafter(membership, agreement) or membership.can(Perm.MANAGE_PARTNERSHIP)
+
+
+def parties_refusal(agreement: Agreement, what: str) -> str:
+    return (
+        f"Only the drafters of {agreement.lead.organisation}, the lead organisation, and the "
+        f"partnership's administrators can change {what}."
+    )
+
+
+# What a named editor's membership must still allow. Naming is the lead's drafters' choice
+# of a person, so every role that reads the partnership's documents (today every role,
+# viewers included: a provider's service manager may write its part) keeps the right while
+# the person stays a member acting for one of the parties.
+NAMED_EDITOR_PERM = Perm.VIEW
+
+
+def has_edit_grant(user, agreement: Agreement) -> bool:
+    """Whether the user (or one of their groups) holds the agreement's object permission
+    (guardian's direct foreign-key tables). Read from the tables, so a superuser has no
+    grant unless named (superusers get no special path)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     from ..models import AgreementGroupObjectPermission, AgreementUserObjectPermission
@@ -83,12 +106,35 @@ def is_named_editor(user, agreement: Agreement) -> bool:
     return direct.exists() or through_group.exists()
 
 
-def is_editor(user, agreement: Agreement, membership: Membership | None = None) -> bool:
-    """The lead organisation's drafters and the agreement's named editors."""
-    membership = membership if membership is not None else membership_of(user)
-    if membership is None:
+def membership_supports_editing(membership: Membership | None, agreement: Agreement) -> bool:
+    """What a named editor's grant needs at the moment of use: a membership of the
+    agreement's partnership, with a role that may contribute (NAMED_EDITOR_PERM), acting
+    for an organisation that is one of the agreement's parties."""
+    if membership is None or membership.partnership_id != agreement.partnership_id:
         return False
-    return is_lead_drafter(membership, agreement) or is_named_editor(user, agreement)
+    if not membership.can(NAMED_EDITOR_PERM):
+        return False
+    return agreement.parties.filter(partner__organisation_id=membership.organisation_id).exists()
+
+
+def is_named_editor(user, agreement: Agreement, membership: Membership | None = None) -> bool:
+    """Granted editing of this agreement (has_edit_grant) and still able to use the grant
+    (membership_supports_editing): the right follows the membership, so leaving the
+    partnership or acting for an organisation that is no party ends it."""
+    if not has_edit_grant(user, agreement):
+        return False
+    membership = membership if membership is not None else membership_of(user)
+    return membership_supports_editing(membership, agreement)
+
+
+def is_editor(user, agreement: Agreement, membership: Membership | None = None) -> bool:
+    """The lead organisation's drafters, the partnership's administrators and the
+    agreement's named editors: the one answer to "may this person edit it" (with the
+    agreement's status, can_edit)."""
+    membership = membership if membership is not None else membership_of(user)
+    if membership is None or getattr(membership, "user_id", None) != getattr(user, "pk", None):
+        return False
+    return may_change_parties(membership, agreement) or is_named_editor(user, agreement, membership)
 
 
 def can_edit(user, agreement: Agreement, membership: Membership | None = None) -> bool:
@@ -105,18 +151,30 @@ def can_comment(user, agreement: Agreement, membership: Membership | None = None
     return (
         membership.can(Perm.DRAFT_DOCUMENTS)
         or membership.can(Perm.APPROVE_DOCUMENTS)
-        or is_named_editor(user, agreement)
+        or is_named_editor(user, agreement, membership)
     )
 
 
 def require_lead_drafter(membership: Membership | None, agreement: Agreement) -> None:
     if not is_lead_drafter(membership, agreement):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied(
             f"Only the drafters of the lead organisation, {agreement.lead.organisation}, can "
             "do this."
         )
+
+
+def require_editor(user, agreement: Agreement) -> Membership:
+    """The user's membership when they may edit the agreement (is_editor); else
+    PermissionDenied, whatever page or task called."""
+    membership = membership_of(user)
+    if not is_editor(user, agreement, membership):
+        raise PermissionDenied(READ_ONLY)
+    return membership
+
+
+def require_commenter(user, agreement: Agreement) -> None:
+    if not can_comment(user, agreement):
+        raise PermissionDenied("Only editors and reviewers can comment.")
 
 
 # --- Addresses ---------------------------------------------------------------------------
@@ -138,13 +196,14 @@ def party_emails(agreement: Agreement) -> list[str]:
     organisation's data protection e-mail."""
     partners = list(agreement.parties.values_list("partner_id", flat=True))
     emails = set(
-        AuthorisedSignatory.objects.filter(partner_id__in=partners, is_active=True).values_list(
-            "email", flat=True
-        )
+        AuthorisedSignatory.objects.filter(
+            partner_id__in=partners, is_active=True, confirmed_at__isnull=False
+        ).values_list("email", flat=True)
     )
     emails |= set(
         Organisation.objects.filter(partners__pk__in=partners)
         .exclude(data_protection_email="")
+        .filter(data_protection_email_confirmed_at__isnull=False)
         .values_list("data_protection_email", flat=True)
     )
     return sorted(e for e in emails if e)

@@ -13,12 +13,14 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from accord.context import service
+from accord.forms import NUL_MESSAGE, has_nul
 from documents.markup import MAX_BODY_CHARS
 from protocols.models import Legislation, Protocol
 from protocols.services import ensure_legislation
 from signatories.models import Partner, PartnerStatus
 from tenancy.audit import created, diff, log_action, snapshot
 from tenancy.models import Membership, Partnership
+from tenancy.roles import Perm
 
 from .. import legal
 from ..facts import RIGHTS
@@ -35,11 +37,17 @@ from ..models import (
     SectionState,
 )
 from .common import (
-    is_lead_drafter,
-    is_named_editor,
+    NAMED_EDITOR_PERM,
+    has_edit_grant,
     locked,
+    may_change_parties,
     membership_of,
+    membership_supports_editing,
+    parties_refusal,
+    require_commenter,
     require_editable,
+    require_editor,
+    require_lead_drafter,
 )
 from .templates import ensure_default_template
 
@@ -85,6 +93,13 @@ class StaleSection(Exception):
     def __init__(self, section: AgreementSection):
         super().__init__(f"{section} was saved by someone else meanwhile.")
         self.section = section
+
+
+def _refuse_nul(values: Mapping[str, Any]) -> None:
+    """PostgreSQL stores no NUL character in text: refuse it on the field that holds one."""
+    errors = {name: NUL_MESSAGE for name, value in values.items() if has_nul(value)}
+    if errors:
+        raise ValidationError(errors)
 
 
 # --- Starting an agreement ---------------------------------------------------------------
@@ -156,12 +171,32 @@ def create_agreement(
 ) -> Agreement:
     """Start a draft agreement from the template (the partnership's default unless given):
     its sections are copied in, so later changes to the template never reach it. The lead
-    organisation is its first party; a creator who does not act for it becomes a named
-    editor, so they can go on drafting it."""
+    organisation is its first party. A creator who neither drafts for it nor administers the
+    partnership becomes a named editor, and their own organisation a party (a named
+    editor's right lasts while they act for a party), so they can go on drafting it."""
+    _refuse_nul({"title": title, "reference": reference})
     title = _clean_title(title)
     reference = _clean_reference(partnership, reference, None)
     _require_active(lead, "lead", "lead organisation")
     _require_live_protocol(protocol)
+    membership = membership_of(by) if by is not None else None
+    own = None
+    drafts_for_lead = membership is not None and (
+        membership.can(Perm.DRAFT_DOCUMENTS) and membership.organisation_id == lead.organisation_id
+    )
+    if membership is not None and not (drafts_for_lead or membership.can(Perm.MANAGE_PARTNERSHIP)):
+        own = Partner.objects.filter(
+            organisation_id=membership.organisation_id, status=PartnerStatus.ACTIVE
+        ).first()
+        if own is None:
+            raise ValidationError(
+                {
+                    "lead": f"You act for {membership.organisation}, which is not an active "
+                    "partner of the partnership, so you could not draft an agreement led by "
+                    "another organisation. Choose your own organisation as the lead once it "
+                    "is an active partner, or ask the lead organisation's drafters to start it."
+                }
+            )
     template = template or ensure_default_template(partnership)
     agreement = Agreement.objects.create(
         partnership=partnership,
@@ -188,6 +223,12 @@ def create_agreement(
     AgreementParty.objects.create(
         partnership=partnership, agreement=agreement, partner=lead, role=PartyRole.SOLE_CONTROLLER
     )
+    changes = created(agreement, ["title", "reference", "lead", "protocol", "template_version"])
+    if own is not None and own.pk != lead.pk:
+        AgreementParty.objects.create(
+            partnership=partnership, agreement=agreement, partner=own, role=PartyRole.RECIPIENT
+        )
+        changes["parties"] = [None, [str(lead.organisation), str(own.organisation)]]
     ensure_legislation(partnership)
     log_action(
         partnership,
@@ -195,9 +236,9 @@ def create_agreement(
         f"Started the agreement {agreement} from the template “{template.name}” "
         f"(version {template.version})",
         agreement,
-        created(agreement, ["title", "reference", "lead", "protocol", "template_version"]),
+        changes,
     )
-    if by is not None and not is_lead_drafter(membership_of(by), agreement):
+    if own is not None:
         assign_perm(f"agreements.{EDIT_PERMISSION}", by, agreement)
     return agreement
 
@@ -310,6 +351,7 @@ def _apply_fields(agreement: Agreement, key: str, values: dict[str, Any]) -> dic
     audit changes. Raises ValidationError by field."""
     names = SECTION_FIELDS.get(key, ())
     values = {name: values[name] for name in names if name in values}
+    _refuse_nul(values)
     if not values and key not in ("summary", "legal_basis"):
         return {}
     if key == "summary":
@@ -338,6 +380,23 @@ def _apply_fields(agreement: Agreement, key: str, values: dict[str, Any]) -> dic
     return diff(before, snapshot(agreement, list(values)))
 
 
+def _keep_lead_and_parties(
+    agreement: Agreement, fields: dict[str, Any], parties: Mapping[int, str] | None
+) -> None:
+    """For someone who may not change them (may_change_parties): refuse a change of the lead
+    organisation or of the parties (or their roles); a save that repeats them as they are
+    leaves them alone. Takes the lead out of `fields`."""
+    lead = fields.pop("lead", None)
+    if lead is not None and getattr(lead, "pk", lead) != agreement.lead_id:
+        raise ValidationError({"lead": parties_refusal(agreement, "the lead organisation")})
+    if parties is not None:
+        current = dict(agreement.parties.values_list("partner_id", "role"))
+        if dict(parties) != current:
+            raise ValidationError(
+                {"parties": parties_refusal(agreement, "the parties or their roles")}
+            )
+
+
 @service
 def save_section(
     section: AgreementSection,
@@ -357,6 +416,11 @@ def save_section(
     saved (StaleSection, carrying the section as it now is)."""
     agreement = locked(section.agreement)
     require_editable(agreement)
+    membership = require_editor(by, agreement)
+    fields = dict(fields or {})
+    if section.key == "summary" and not may_change_parties(membership, agreement):
+        _keep_lead_and_parties(agreement, fields, parties)
+        parties = None
     current = (
         AgreementSection.objects.select_for_update(of=("self",))
         .select_related("updated_by")
@@ -365,6 +429,7 @@ def save_section(
     if current.version != expected_version:
         raise StaleSection(current)
     body = current.body if body is None else body
+    _refuse_nul({"body": body})
     if len(body) > MAX_BODY_CHARS:
         raise ValidationError(
             {
@@ -372,11 +437,12 @@ def save_section(
                 f"section can have is {MAX_BODY_CHARS:,}."
             }
         )
-    changes = _apply_fields(agreement, current.key, dict(fields or {}))
+    changes = _apply_fields(agreement, current.key, fields)
     if current.key == "summary" and parties is not None:
         party_changes = _apply_parties(agreement, parties, agreement.lead)
         if party_changes:
             changes["parties"] = party_changes
+            revoke_lapsed_editors(agreement)
     if current.key == "legal_basis" and statutes is not None:
         statutes = list(statutes)
         before = sorted(str(s) for s in agreement.statutes.all())
@@ -436,6 +502,7 @@ ITEM_FIELDS = [
 
 
 def _clean_item(agreement: Agreement, values: dict[str, Any]) -> dict[str, Any]:
+    _refuse_nul(values)
     errors: dict[str, str] = {}
     parties = {
         party.pk: party for party in agreement.parties.select_related("partner__organisation")
@@ -483,6 +550,7 @@ def save_data_item(
     """Add a data item to the agreement, or change one."""
     agreement = locked(agreement)
     require_editable(agreement)
+    require_editor(by, agreement)
     values = _clean_item(agreement, {k: values.get(k) for k in ITEM_FIELDS})
     if item is None:
         last = agreement.data_items.aggregate(last=Max("position"))["last"] or 0
@@ -511,6 +579,7 @@ def save_data_item(
 def delete_data_item(item: DataItem, *, by) -> None:
     agreement = locked(item.agreement)
     require_editable(agreement)
+    require_editor(by, agreement)
     log_action(
         agreement.partnership,
         "agreement.item_removed",
@@ -527,6 +596,8 @@ def delete_data_item(item: DataItem, *, by) -> None:
 
 @service
 def add_comment(section: AgreementSection, *, text: str, by) -> AgreementComment:
+    require_commenter(by, section.agreement)
+    _refuse_nul({"text": text})
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": "Enter your comment."})
@@ -547,6 +618,7 @@ def add_comment(section: AgreementSection, *, text: str, by) -> AgreementComment
 
 @service
 def resolve_comment(comment: AgreementComment, *, by) -> AgreementComment:
+    require_commenter(by, comment.section.agreement)
     comment = AgreementComment.objects.select_for_update().get(pk=comment.pk)
     if comment.resolved_at is not None:
         raise ValidationError("This comment has already been resolved.")
@@ -583,7 +655,7 @@ def editors(agreement: Agreement) -> list[Membership]:
 
 def editor_candidates(agreement: Agreement) -> list[Membership]:
     """Members acting for one of the parties who are not editors yet (the lead's drafters
-    already are)."""
+    and the partnership's administrators already are)."""
     organisations = agreement.parties.values_list("partner__organisation_id", flat=True)
     named = {m.user_id for m in editors(agreement)}
     return [
@@ -591,24 +663,30 @@ def editor_candidates(agreement: Agreement) -> list[Membership]:
         for m in Membership.objects.filter(organisation_id__in=list(organisations))
         .select_related("user", "organisation")
         .order_by("organisation__name", "user__full_name", "user__email")
-        if m.user_id not in named and not is_lead_drafter(m, agreement)
+        if m.user_id not in named
+        and not may_change_parties(m, agreement)
+        and m.can(NAMED_EDITOR_PERM)
     ]
 
 
 @service
 def add_editor(agreement: Agreement, membership: Membership, *, by) -> None:
-    """Let a member acting for one of the parties edit this agreement's sections."""
+    """Let a member acting for one of the parties edit this agreement's sections (the lead
+    organisation's drafters decide)."""
     agreement = locked(agreement)
-    parties = set(agreement.parties.values_list("partner__organisation_id", flat=True))
-    if membership.organisation_id not in parties:
+    require_lead_drafter(membership_of(by), agreement)
+    if not membership_supports_editing(membership, agreement):
         raise ValidationError(
             {"member": f"{membership.user} does not act for one of the agreement's parties."}
         )
-    if is_lead_drafter(membership, agreement):
+    if may_change_parties(membership, agreement):
         raise ValidationError(
-            {"member": f"{membership.user} already drafts for the lead organisation."}
+            {
+                "member": f"{membership.user} already edits it, as a drafter for the lead "
+                "organisation or an administrator of the partnership."
+            }
         )
-    if is_named_editor(membership.user, agreement):
+    if has_edit_grant(membership.user, agreement):
         raise ValidationError({"member": f"{membership.user} is already an editor."})
     assign_perm(f"agreements.{EDIT_PERMISSION}", membership.user, agreement)
     log_action(
@@ -623,7 +701,8 @@ def add_editor(agreement: Agreement, membership: Membership, *, by) -> None:
 @service
 def remove_editor(agreement: Agreement, membership: Membership, *, by) -> None:
     agreement = locked(agreement)
-    if not is_named_editor(membership.user, agreement):
+    require_lead_drafter(membership_of(by), agreement)
+    if not has_edit_grant(membership.user, agreement):
         raise ValidationError(f"{membership.user} is not a named editor of this agreement.")
     remove_perm(f"agreements.{EDIT_PERMISSION}", membership.user, agreement)
     log_action(
@@ -632,4 +711,48 @@ def remove_editor(agreement: Agreement, membership: Membership, *, by) -> None:
         f"Stopped {membership.user} editing {agreement}",
         agreement,
         {"editors": [str(membership.user), None]},
+    )
+
+
+def revoke_lapsed_editors(agreement: Agreement) -> None:
+    """Take back the grants of this agreement's named editors who no longer act for one of
+    its parties (membership_supports_editing), each recorded in the audit log."""
+    from ..models import AgreementUserObjectPermission
+
+    grants = AgreementUserObjectPermission.objects.filter(
+        content_object=agreement, permission__codename=EDIT_PERMISSION
+    ).select_related("user")
+    for grant in grants:
+        membership = Membership.objects.filter(user_id=grant.user_id).first()
+        if not membership_supports_editing(membership, agreement):
+            _revoke(grant, agreement, "they no longer act for one of its parties")
+
+
+def revoke_editing_of(membership: Membership, *, removed: bool = False) -> None:
+    """After a membership changed (its organisation or roles) or was removed: take back the
+    named editing it no longer supports, in every agreement of its partnership. Called by
+    tenancy's model signals (agreements/registrations.py), inside the partnership's scope."""
+    from ..models import AgreementUserObjectPermission
+
+    grants = AgreementUserObjectPermission.objects.filter(
+        user_id=membership.user_id,
+        content_object__partnership_id=membership.partnership_id,
+        permission__codename=EDIT_PERMISSION,
+    ).select_related("user", "content_object")
+    for grant in grants:
+        agreement = grant.content_object
+        if removed:
+            _revoke(grant, agreement, "they left the partnership")
+        elif not membership_supports_editing(membership, agreement):
+            _revoke(grant, agreement, "they no longer act for one of its parties")
+
+
+def _revoke(grant, agreement: Agreement, reason: str) -> None:
+    grant.delete()
+    log_action(
+        agreement.partnership,
+        "agreement.editor_removed",
+        f"Stopped {grant.user} editing {agreement}: {reason}",
+        agreement,
+        {"editors": [str(grant.user), None]},
     )

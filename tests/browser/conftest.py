@@ -85,12 +85,34 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "en-GB", "timezone_id": "Europe/London"}
 
 
+# Every page reports what its Content-Security-Policy blocked as a console message too.
+_WATCH_CSP = """document.addEventListener("securitypolicyviolation", (e) => console.error(
+  `Content Security Policy violation: ${e.effectiveDirective} blocked ${e.blockedURI}`
+  + ` at ${e.sourceFile}:${e.lineNumber}`));"""
+
+
 @pytest.fixture
 def journey(page, base_url, request):
     """The browser session of one person; see journey.py. Fails the test if it reached a page
-    that axe never checked."""
+    that axe never checked, or if the Content-Security-Policy blocked anything on a page."""
+    blocked: list[str] = []
+    page.add_init_script(_WATCH_CSP)
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     journey = Journey(page, base_url)
     yield journey
+    if blocked:
+        pytest.fail(
+            "The Content-Security-Policy blocked something:\n"
+            + "\n".join(f"- {line}" for line in dict.fromkeys(blocked)),
+            pytrace=False,
+        )
     missed = journey.unchecked
     if missed and getattr(request.node, "browser_call_passed", False):
         pytest.fail(
