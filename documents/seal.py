@@ -69,6 +69,9 @@ class SealCheck:
     signed_by: str = ""
     signed_at: datetime.datetime | None = None
     problem: str = ""
+    # False when the check could not be made at all (malformed, busy, out of time): the seal
+    # is then neither intact nor broken as far as Accord can say.
+    checked: bool = True
 
 
 def seal_files() -> tuple[Path, Path]:
@@ -207,7 +210,7 @@ def inspect_seal(pdf: bytes, cert_path: str | Path) -> SealCheck:
     hashing covers at most the file once.
     """
     if pdf.count(b"/ByteRange") > MAX_SIGNATURES:
-        return SealCheck(intact=False, problem=CANNOT_CHECK)
+        return SealCheck(intact=False, problem=CANNOT_CHECK, checked=False)
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         found = list(
@@ -229,7 +232,7 @@ def inspect_seal(pdf: bytes, cert_path: str | Path) -> SealCheck:
     except Exception:  # an unreadable signature dictionary
         sound = False
     if not sound:
-        return SealCheck(intact=False, problem=CANNOT_CHECK)
+        return SealCheck(intact=False, problem=CANNOT_CHECK, checked=False)
     try:
         signatures = list(reader.embedded_signatures)
     except MemoryError:
@@ -305,7 +308,7 @@ _processes = multiprocessing.get_context("forkserver")
 def _in_child_process(pdf: bytes, cert_path: str, seconds: float) -> SealCheck:
     with _check_slot() as slot:
         if slot is None:
-            return SealCheck(intact=False, problem=BUSY)
+            return SealCheck(intact=False, problem=BUSY, checked=False)
         deadline = time.monotonic() + seconds
         _processes.set_forkserver_preload([__name__])
         answers, sender = _processes.Pipe(duplex=False)
@@ -317,15 +320,15 @@ def _in_child_process(pdf: bytes, cert_path: str, seconds: float) -> SealCheck:
                 process.start()
             except Exception:  # no process can be started here: say so, never a 500
                 logger.exception("Cannot start a process to check a PDF's seal")
-                return SealCheck(intact=False, problem=COULD_NOT_CHECK)
+                return SealCheck(intact=False, problem=COULD_NOT_CHECK, checked=False)
             finally:
                 sender.close()
             try:
                 if answers.poll(max(0.0, deadline - time.monotonic())):
                     return answers.recv()
-                return SealCheck(intact=False, problem=NOT_IN_TIME)
+                return SealCheck(intact=False, problem=NOT_IN_TIME, checked=False)
             except (EOFError, OSError):  # the child died without answering
-                return SealCheck(intact=False, problem=COULD_NOT_CHECK)
+                return SealCheck(intact=False, problem=COULD_NOT_CHECK, checked=False)
             finally:
                 _end(process)
 
@@ -392,6 +395,6 @@ def _check_for_parent(pdf: bytes, cert_path: str, seconds: float, answer) -> Non
     try:
         result = inspect_seal(pdf, cert_path)
     except Exception:  # MemoryError included: too much to check
-        result = SealCheck(intact=False, problem=COULD_NOT_CHECK)
+        result = SealCheck(intact=False, problem=COULD_NOT_CHECK, checked=False)
     with answer:
         answer.send(result)

@@ -26,7 +26,7 @@ from signatories import signing_views
 pytestmark = pytest.mark.django_db
 
 VERIFY = reverse("signing:verify")
-CANNOT_BE_CHECKED = "Accord's seal Not intact. This PDF's seal cannot be checked"
+CANNOT_BE_CHECKED = "Accord's seal Not checked. This PDF's seal cannot be checked"
 TOO_LARGE = "Error: The file must be smaller than 20 MB."
 
 
@@ -185,7 +185,7 @@ def test_a_byte_range_listing_the_whole_file_many_times_is_refused_without_hashi
 def test_a_malformed_byte_range_is_refused_in_plain_words(client, sealed, shape):
     """Threat: a seal whose /ByteRange does not describe its own file (extra numbers, negative,
     off the start, past the end, overlapping, not spanning the seal). Answer: the page says the
-    seal cannot be checked, with a 200 and nothing hashed."""
+    seal cannot be checked, with a 200."""
     crafted = with_byte_range(sealed, MALFORMED[shape](sealed, *byte_range_of(sealed)[1:]))
 
     response = client.post(VERIFY, {"file": upload(crafted)})
@@ -232,9 +232,9 @@ def test_a_genuine_seal_is_checked_outside_the_web_process_and_found_intact(
 
 
 def test_a_seal_check_that_overruns_its_time_is_stopped_and_answered(client, sealed, monkeypatch):
-    """Threat: a PDF that pyHanko is slow to read (a long junk line before its end marker takes
-    seconds a megabyte). Answer: the check is stopped at its time limit, the page says so, and
-    no process is left running."""
+    """Threat: a PDF that pyHanko is slow to read (a long junk line before its end marker, read
+    back a byte at a time). Answer: the check is stopped at its time limit, the page says so,
+    and no process is left running."""
     slow = sealed + b"%" + b"0" * (8 * 1024 * 1024) + b"\n%%EOF\n"
     monkeypatch.setattr(seal, "SEAL_CHECK_SECONDS", 0.3)
 
