@@ -60,7 +60,7 @@ check: $(STAMP) services
 test: $(STAMP) services node_modules/.package-lock.json lint check
 	@echo "== Smoke run on the embedded default (SQLite, no broker)"
 	SECRET_KEY=smoke-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
-		$(PY) -m pytest -q -m smoke
+		$(PY) -m pytest -q -m "smoke or sqlite"
 	@echo "== The whole suite on PostgreSQL and Redis"
 	$(TEST_ENV) $(PY) -m pytest -q
 

@@ -1,4 +1,4 @@
-"""E-mail from templates: `emails/<name>.subject.txt`, `.txt` and `.html`, sent by a task."""
+"""E-mail from templates: `emails/<name>.subject.txt`, `.txt` and `.html`, through the outbox."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+
+from . import outbox
 
 
 def render_email(name: str, context: dict[str, Any]) -> dict[str, str]:
@@ -21,35 +22,16 @@ def render_email(name: str, context: dict[str, Any]) -> dict[str, str]:
 
 
 def send_templated_email(name: str, to: Iterable[str], context: dict[str, Any]) -> None:
-    """Render now (inside the caller's tenant scope) and queue delivery once the transaction
-    commits, so a rolled-back change sends nothing."""
-    from .tasks import send_email
-
-    message = {**render_email(name, context), "to": sorted(set(to))}
-    if message["to"]:
-        send_email.delay_on_commit(message)
+    """Render now (inside the caller's tenant scope) and store one message to every address
+    in the caller's transaction: a rolled-back change sends nothing."""
+    outbox.enqueue(to=to, template=name, **render_email(name, context))
 
 
 def send_templated_email_each(name: str, recipients: Iterable[str], context: dict[str, Any]) -> int:
-    """One message per recipient, so nobody sees who else was told; rendered once, each queued
-    for when the transaction commits. Returns how many were queued."""
-    from .tasks import send_email
-
+    """One message per recipient, so nobody sees who else was told; rendered once, each
+    stored in the caller's transaction. Returns how many were stored."""
     addresses = sorted({a.strip().lower() for a in recipients if a and a.strip()})
-    if not addresses:
-        return 0
     rendered = render_email(name, context)
     for address in addresses:
-        send_email.delay_on_commit({**rendered, "to": [address]})
+        outbox.enqueue(to=[address], template=name, **rendered)
     return len(addresses)
-
-
-def deliver(message: dict[str, Any]) -> None:
-    email = EmailMultiAlternatives(
-        subject=message["subject"],
-        body=message["text"],
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=message["to"],
-    )
-    email.attach_alternative(message["html"], "text/html")
-    email.send()

@@ -3,6 +3,7 @@
 `.env.example` lists each variable with its default. Development reads `.env` when present.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -97,23 +98,60 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent writers wait their turn (up to 20 s) instead of failing with "database is
+    # locked": WAL lets readers and one writer work at once, and each transaction takes the
+    # write lock when it begins, so none has to upgrade a read to a write midway.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+    # The test database is a file too, so that threads in a test share it; one per run, so
+    # that two runs at once in the same checkout do not replace each other's.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-sqlite-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache and Celery: Redis when REDIS_URL is set; otherwise nothing to install: a local
-# memory cache and Celery over kombu's filesystem transport, consumed by the worker that
-# `make run` starts beside the web server.
+# Cache: the database, never Redis. Everything kept in Django's cache is state that must hold
+# while Redis is down, not a copy kept for speed: allauth's sign-in and two-factor throttles and
+# its record of used TOTP codes (allauth always uses the default cache), the verify page's
+# lookup limit and the guard that queues a public PDF's render once. On Redis these answered 500
+# (or, with errors ignored, refused every sign-in) whenever Redis was down; a fallback from
+# Redis to the database would reset every count on failover and let two web processes disagree
+# on where a count lives. The cost, measured on PostgreSQL: 24 small queries for a failed
+# sign-in and 40 for a successful one (about 10 ms, beside some 200 ms of Argon2); a GET of the
+# sign-in page makes none. The table is made by migrate (accounts' migration 0002; after
+# changing LOCATION run `manage.py createcachetable`). MAX_ENTRIES is high so that a flood of
+# addresses cannot cull the live count of the one under attack.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "accord_cache",
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
+}
+# Sessions in the database (Django's default, stated so that nobody moves them): never in
+# Redis, so a Redis outage signs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# Celery: Redis when REDIS_URL is set; otherwise nothing to install: kombu's filesystem
+# transport, consumed by the worker that `make run` starts beside the web server. The broker
+# only speeds delivery up: every e-mail is in the outbox and every clock in the database, and
+# the periodic sweep acts on what a lost or unqueued task left behind.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-        }
-    }
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        # Publishing fails fast when Redis is down or silent, so that a request waits a second
+        # or two, not forever (queueing after commit logs the failure; the sweep delivers).
+        # The read timeout stays above the worker's 1 s BRPOP.
+        "socket_connect_timeout": 1,
+        "socket_timeout": 2,
+    }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CELERY_BROKER_URL = "filesystem://"
     _broker_dir = VAR_DIR / "celery" / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -122,6 +160,14 @@ else:
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
         "store_processed": False,
     }
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+# One immediate retry: enough to replace a pooled connection that Redis dropped on restart.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

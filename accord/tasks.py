@@ -4,8 +4,7 @@ import logging
 
 from celery import shared_task
 
-from . import sweeps
-from .mail import deliver
+from . import outbox, sweeps
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +19,6 @@ def sweep() -> dict[str, int]:
     return sweeps.run_all()
 
 
-@shared_task(name="accord.send_email", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_email(message: dict) -> None:
-    deliver(message)
+# Delivery of stored e-mails: one task a message, the sweep as the backstop.
+deliver_message = outbox.deliver_message
+sweeps.register("outbox.deliver")(outbox.deliver_due)

@@ -23,6 +23,7 @@ partnership_pages = [
 urlpatterns = [
     path("", tenancy_views.home, name="home"),
     path("healthz", views.health, name="health"),
+    path("healthz/details", views.health_details, name="health_details"),
     # Nobody changes their own sign-in address (it names them in the audit trail and on
     # signatures): allauth's e-mail management page is not offered.
     path("accounts/email/", accounts_views.no_email_management),

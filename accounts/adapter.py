@@ -3,6 +3,8 @@ from typing import Any
 from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter
 
+from accord import outbox
+
 
 def sign_in_code_minutes() -> int:
     """How long an e-mailed sign-in code works, in whole minutes, as the pages and e-mail say."""
@@ -24,6 +26,21 @@ class AccountAdapter(DefaultAccountAdapter):
         return False
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
-        super().send_mail(
+        """Through the outbox, like every e-mail: a down broker or mail server delays a
+        password reset or a sign-in code, never loses it."""
+        message = self.render_mail(
             template_prefix, email, {"code_minutes": sign_in_code_minutes(), **context}
+        )
+        html = next(
+            (body for body, kind in getattr(message, "alternatives", []) if kind == "text/html"),
+            "",
+        )
+        if message.content_subtype == "html":
+            html = message.body
+        outbox.enqueue(
+            to=message.to,
+            subject=message.subject,
+            text=message.body if message.content_subtype != "html" else "",
+            html=html,
+            template=template_prefix.rsplit("/", 1)[-1],
         )

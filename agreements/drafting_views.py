@@ -2,8 +2,10 @@
 editors, the lifecycle steps, the PDF and the partnership's template.
 
 Views are thin: the services decide. Who may edit is decided per agreement (the lead
-organisation's drafters and the named editors): the section and data item pages are open to
-every member (Perm.VIEW) to read, and refuse changes (403) to anyone who may not edit.
+organisation's drafters, the partnership's administrators and the named editors, see
+services.common.is_editor): the section and data item pages are open to every member
+(Perm.VIEW) to read, and refuse changes (403) to anyone who may not edit. Named editors see
+the summary's lead organisation and parties read-only.
 """
 
 from __future__ import annotations

@@ -16,7 +16,13 @@ from tenancy.models import Membership
 from tenancy.roles import Perm
 
 from .models import Agreement, AgreementStatus
-from .services import expire_due, is_superseded, party_withdrawn, record_answer
+from .services import (
+    agreement_changed,
+    expire_due,
+    is_superseded,
+    party_withdrawn,
+    record_answer,
+)
 from .services.drafting import revoke_editing_of
 
 
@@ -39,6 +45,7 @@ dashboard.register(
 )
 register_superseded_check(is_superseded)
 sweeps.register("agreements.expire")(expire_due)
+post_save.connect(agreement_changed, sender=Agreement, dispatch_uid="agreement_clocks")
 
 
 def _signature_recorded(sender, signature, document, **kwargs) -> None:

@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django_scopes import ScopedManager
 
+from accord.cadences import SIGNING_MAX_REMINDERS, SIGNING_REMINDER_EVERY_DAYS
+
 
 class Protocol(models.Model):
     partnership = models.ForeignKey(
@@ -36,12 +38,12 @@ class Protocol(models.Model):
     next_review_on = models.DateField("next review date", null=True, blank=True)
     remind_every_days = models.PositiveSmallIntegerField(
         "remind unsigned partners every (days)",
-        default=7,
+        default=SIGNING_REMINDER_EVERY_DAYS,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
     max_reminders = models.PositiveSmallIntegerField(
         "reminders at most",
-        default=3,
+        default=SIGNING_MAX_REMINDERS,
         validators=[MaxValueValidator(20)],
     )
     retired_at = models.DateTimeField(null=True, blank=True)

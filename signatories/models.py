@@ -7,6 +7,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django_scopes import ScopedManager
 
+from accord.cadences import SIGNING_MAX_REMINDERS, SIGNING_REMINDER_EVERY_DAYS
+
 ICO_REFERENCE_PATTERN = r"^Z(?:\d{7}|[A-Z]\d{6})$"
 ico_reference_validator = RegexValidator(
     ICO_REFERENCE_PATTERN,
@@ -346,8 +348,8 @@ class SignatureRequest(models.Model):
     expires_at = models.DateTimeField()
     opened_at = models.DateTimeField(null=True, blank=True)
     responded_at = models.DateTimeField(null=True, blank=True)
-    remind_every_days = models.PositiveSmallIntegerField(default=7)
-    max_reminders = models.PositiveSmallIntegerField(default=3)
+    remind_every_days = models.PositiveSmallIntegerField(default=SIGNING_REMINDER_EVERY_DAYS)
+    max_reminders = models.PositiveSmallIntegerField(default=SIGNING_MAX_REMINDERS)
     reminders_sent = models.PositiveSmallIntegerField(default=0)
     last_reminded_at = models.DateTimeField(null=True, blank=True)
     requested_by = models.ForeignKey(

@@ -1,5 +1,7 @@
 """What this app adds to the partnership's dashboard, navigation and periodic sweep."""
 
+from django.db.models.signals import post_save
+
 from accord import sweeps
 from accord.context import current_actor
 from tenancy import dashboard, directory, navigation
@@ -7,9 +9,16 @@ from tenancy.audit import describe_actions
 from tenancy.roles import Perm
 
 from .affiliations import record_created, request_affiliation
-from .models import Partner, PartnerStatus
-from .services import complete_due_withdrawals, create_organisation
-from .signing import open_request_count, send_due_reminders
+from .clocks import (
+    complete_due_withdrawals,
+    expire_due_links,
+    partner_changed,
+    request_changed,
+    send_due_reminders,
+)
+from .models import Partner, PartnerStatus, SignatureRequest
+from .services import create_organisation
+from .signing import open_request_count
 
 navigation.register("Partners", "signatories:partners", Perm.VIEW, 20)
 navigation.register("Signing", "signatories:tasks", Perm.SIGN, 60)
@@ -31,6 +40,9 @@ def _signing_tasks(partnership) -> int:
 dashboard.register("Signing tasks", _signing_tasks, "signatories:tasks", Perm.SIGN, 15)
 sweeps.register("partners.complete_due_withdrawals")(complete_due_withdrawals)
 sweeps.register("signing.reminders")(send_due_reminders)
+sweeps.register("signing.link_expiry")(expire_due_links)
+post_save.connect(request_changed, sender=SignatureRequest, dispatch_uid="request_clocks")
+post_save.connect(partner_changed, sender=Partner, dispatch_uid="partner_clocks")
 
 
 def _partner_organisations(partnership):
@@ -104,5 +116,6 @@ describe_actions(
         "signature.signed": "Signed",
         "signature.declined": "Declined to sign",
         "signature.voided": "Signature request closed",
+        "signature.expired": "Signing link expired unanswered",
     }
 )

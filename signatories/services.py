@@ -397,26 +397,19 @@ def set_signatory_active(signatory: AuthorisedSignatory, active: bool) -> Author
     return signatory
 
 
-def complete_due_withdrawals() -> int:
-    """Sweep step: partners whose notice has run out become withdrawn (once each)."""
-    today = timezone.localdate()
-    done = 0
-    with scopes_disabled():
-        due = list(
-            Partner.objects.filter(
-                status=PartnerStatus.WITHDRAWING, leaves_on__lte=today
-            ).values_list("pk", "partnership_id")
+def complete_withdrawal(partner_id: int) -> bool:
+    """The partner's notice has run out (its clock says so: see signatories.clocks): it is
+    withdrawn, once. False when it is no longer withdrawing or its day has not come."""
+    partner = (
+        Partner.objects.select_for_update()
+        .filter(
+            pk=partner_id,
+            status=PartnerStatus.WITHDRAWING,
+            leaves_on__lte=timezone.localdate(),
         )
-    for partner_id, partnership_id in due:
-        partnership = Partnership.objects.get(pk=partnership_id)
-        with scope(partnership=partnership), transaction.atomic():
-            partner = (
-                Partner.objects.select_for_update()
-                .filter(pk=partner_id, status=PartnerStatus.WITHDRAWING)
-                .first()
-            )
-            if partner is None:
-                continue  # done by a concurrent sweep
-            change_partner_status(partner, PartnerStatus.WITHDRAWN)
-            done += 1
-    return done
+        .first()
+    )
+    if partner is None:
+        return False  # done by a concurrent sweep, or the notice was withdrawn
+    change_partner_status(partner, PartnerStatus.WITHDRAWN)
+    return True

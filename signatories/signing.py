@@ -24,12 +24,13 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django_scopes import get_scope, scope, scopes_disabled
 
+from accord import clocks
+from accord.cadences import SIGNING_MAX_REMINDERS, SIGNING_REMINDER_EVERY_DAYS
 from accord.context import acting
 from accord.mail import send_templated_email
 from documents.models import FrozenDocument
 from tenancy.audit import log_action
 from tenancy.models import Partnership
-from tenancy.sweeps import in_partnership
 
 from .affiliations import acts_for
 from .models import (
@@ -46,6 +47,8 @@ from .signals import signature_recorded
 from .tokens import TOKEN_MAX_LENGTH, hash_token, new_token
 
 OPEN_STATUSES = (RequestStatus.SENT, RequestStatus.OPENED)
+# The clock of a request's next reminder (registered in signatories.clocks).
+REMINDER_CLOCK = "signing.reminder"
 NAME_MAX_LENGTH = 150
 REASON_MAX_LENGTH = 5000
 USER_AGENT_MAX_LENGTH = 500
@@ -160,8 +163,8 @@ def request_signatures(
     partners: Iterable[Partner],
     *,
     by,
-    remind_every_days: int = 7,
-    max_reminders: int = 3,
+    remind_every_days: int = SIGNING_REMINDER_EVERY_DAYS,
+    max_reminders: int = SIGNING_MAX_REMINDERS,
     subject: str = "",
 ) -> list[SignatureRequest]:
     """Ask each partner to sign `document` by an e-mailed link; returns the requests made.
@@ -597,7 +600,7 @@ def _answer(
             reason=reason if outcome == Signature.Outcome.DECLINED else "",
             at=now,
             ip_address=_plain_ip(ip_address),
-            user_agent=(user_agent or "")[:USER_AGENT_MAX_LENGTH],
+            user_agent=(user_agent or "").replace("\x00", "")[:USER_AGENT_MAX_LENGTH],
             sha256=locked.document.sha256,
             user=user,
         )
@@ -814,40 +817,16 @@ def signatures_for(document: FrozenDocument) -> list[Signature]:
 # --- Reminders ----------------------------------------------------------------------------
 
 
-def send_due_reminders() -> int:
-    """Sweep step: remind each unanswered, unexpired request that is due, once per reminder.
-
-    Due when (last reminder or sending) + remind_every_days has passed and fewer than
-    max_reminders were sent. The count moves by a conditional UPDATE, so two sweeps running
-    at once send each reminder once. Each reminder carries a new link; earlier ones still work.
-    """
-    now = timezone.now()
-    with scopes_disabled():
-        candidates = list(
-            SignatureRequest.objects.filter(
-                status__in=OPEN_STATUSES,
-                expires_at__gt=now,
-                reminders_sent__lt=F("max_reminders"),
-            )
-            .exclude(signatory__is_active=False)
-            .order_by("partnership_id", "pk")
-            .values_list(
-                "pk",
-                "partnership_id",
-                "sent_at",
-                "last_reminded_at",
-                "remind_every_days",
-                "reminders_sent",
-            )
-        )
-    sent = 0
-    for pk, partnership_id, sent_at, last, every, count in candidates:
-        if (last or sent_at) + timedelta(days=every) > now:
-            continue
-        with in_partnership(partnership_id), transaction.atomic():
-            if _remind(pk, count, now):
-                sent += 1
-    return sent
+def remind_when_due(request: SignatureRequest) -> bool:
+    """Send the request's next reminder (its clock says it is due: see signatories.clocks).
+    The count moves by a conditional UPDATE, so two sweeps at once send each reminder once;
+    each reminder carries a new link, and earlier ones still work."""
+    with _scope_of(request.partnership_id), transaction.atomic():
+        sent = _remind(request.pk, request.reminders_sent, timezone.now())
+        if sent:
+            request.refresh_from_db(fields=["reminders_sent", "last_reminded_at"])
+            clocks.recompute(REMINDER_CLOCK, request)
+        return sent
 
 
 def remind_now(request: SignatureRequest) -> bool:
@@ -867,6 +846,7 @@ def remind_now(request: SignatureRequest) -> bool:
         if count is None or not _remind(request.pk, count, timezone.now()):
             return False
         request.refresh_from_db(fields=["reminders_sent", "last_reminded_at"])
+        clocks.recompute(REMINDER_CLOCK, request)
     return True
 
 

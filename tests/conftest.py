@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.test import Client, TestCase
 
 from accord.celery import app as celery_app
 from tenancy.roles import Role
@@ -34,6 +35,20 @@ def _test_settings(settings):
 @pytest.fixture
 def outbox():
     return mail.outbox
+
+
+class CommittingClient(Client):
+    """A test client whose every request commits, as it would in production: the e-mails a
+    request stores in the outbox are then delivered (to mail.outbox) before it returns."""
+
+    def request(self, **request):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return super().request(**request)
+
+
+@pytest.fixture
+def committing_client():
+    return CommittingClient()
 
 
 @pytest.fixture

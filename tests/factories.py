@@ -347,3 +347,17 @@ def agreement_records(partnership: Partnership):
             agreement = make_agreement(partnership, lead=lead)
         item = agreement.data_items.order_by("pk").first()
     return agreement, item
+
+
+def facts_changed(model, pk) -> None:
+    """A test changed a record's facts behind the services' back (a queryset update, to move
+    time): recompute its clocks, as the services do when they change a fact."""
+    from django_scopes import scopes_disabled
+
+    from accord import clocks
+
+    with scopes_disabled():
+        obj = model.objects.get(pk=pk)
+        for spec in clocks.kinds().values():
+            if isinstance(obj, spec.model):
+                clocks.recompute(spec.name, obj)

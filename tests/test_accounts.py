@@ -13,6 +13,13 @@ from .factories import PASSWORD, UserFactory, activate_totp, totp_code
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def client(committing_client):
+    """Sign-in e-mails (codes, resets) go through the outbox once the request commits."""
+    return committing_client
+
+
 LOGIN = "/accounts/login/"
 
 

@@ -26,7 +26,7 @@ from signatories.signing import SUPERSEDED, is_superseded
 from tenancy.roles import Role
 
 from . import test_agreements as base
-from .factories import make_member
+from .factories import facts_changed, make_member
 from .test_agreements import (
     agreement_url,
     audit,
@@ -347,6 +347,7 @@ def test_an_active_agreement_expires_after_its_end_date_once(
         Agreement.objects.filter(pk=active.pk).update(
             end_date=timezone.localdate() - timedelta(days=1)
         )
+    facts_changed(Agreement, active.pk)
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -226,7 +226,7 @@ def test_templated_email_is_delivered_by_the_worker(worker, alpha):
         invitation_context(alpha),
     )
 
-    assert worker.wait_for("accord.send_email").state == "SUCCESS"
+    assert worker.wait_for("accord.deliver_message").state == "SUCCESS"
     (message,) = mail.outbox
     assert message.subject == "You are invited to join Alpha Partnership on Accord"
     assert message.to == ["dana@example.org", "dpo@example.org"]
@@ -249,7 +249,7 @@ def test_email_of_a_rolled_back_change_is_never_sent(worker, alpha):
         raise RuntimeError("the change fails")
     send_templated_email("invitation", ["kept@example.org"], invitation_context(alpha))
 
-    worker.wait_for("accord.send_email")
+    worker.wait_for("accord.deliver_message")
     assert [m.to for m in mail.outbox] == [["kept@example.org"]]
 
 
@@ -262,7 +262,7 @@ def test_beat_schedule_runs_the_sweep_regularly():
     assert 0 < entry["schedule"] <= 3600
     assert celery_app.conf.beat_schedule["sweep"]["task"] == "accord.sweep"
     assert "accord.sweep" in celery_app.tasks
-    assert "accord.send_email" in celery_app.tasks
+    assert "accord.deliver_message" in celery_app.tasks
 
 
 def test_sweep_steps_include_completing_withdrawals():

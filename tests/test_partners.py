@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
+from signatories.clocks import complete_due_withdrawals
 from signatories.models import Organisation, Partner, PartnerStatus, Sector
-from signatories.services import change_partner_status, complete_due_withdrawals
+from signatories.services import change_partner_status
 from tenancy.models import AuditEntry
 
 from .factories import OrganisationFactory, PartnershipFactory, make_partner

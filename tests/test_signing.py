@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
+from signatories import clocks as signatories_clocks
 from signatories import services, signing, signing_views
 from signatories.forms import SigningForm
 from signatories.models import (
@@ -31,6 +32,7 @@ from tenancy.models import AuditEntry
 
 from .factories import (
     OrganisationFactory,
+    facts_changed,
     make_document,
     make_partner,
     make_signatory,
@@ -807,13 +809,14 @@ def _backdate(request: SignatureRequest, days: float, **fields) -> None:
         SignatureRequest.objects.filter(pk=request.pk).update(
             sent_at=timezone.now() - timedelta(days=days), **fields
         )
+    facts_changed(SignatureRequest, request.pk)
 
 
 @pytest.fixture
 def sweep(django_capture_on_commit_callbacks):
     def run() -> int:
         with django_capture_on_commit_callbacks(execute=True):
-            return signing.send_due_reminders()
+            return signatories_clocks.send_due_reminders()
 
     return run
 
@@ -860,12 +863,14 @@ def test_reminders_follow_the_last_one_and_stop_at_the_maximum(asked, sweep, out
             SignatureRequest.objects.filter(pk=request.pk).update(
                 last_reminded_at=timezone.now() - timedelta(days=8)
             )
+        facts_changed(SignatureRequest, request.pk)
         assert sweep() == 1, f"reminder {n}"
         assert reload(request).reminders_sent == n
     with scopes_disabled():
         SignatureRequest.objects.filter(pk=request.pk).update(
             last_reminded_at=timezone.now() - timedelta(days=8)
         )
+    facts_changed(SignatureRequest, request.pk)
 
     assert sweep() == 0
     assert len(outbox) == 3
@@ -946,7 +951,7 @@ def test_two_sweeps_at_once_send_each_reminder_once(alpha, asked, sweep, outbox)
 def test_the_sweep_registers_the_reminder_step():
     from accord import sweeps
 
-    assert sweeps.steps()["signing.reminders"] is signing.send_due_reminders
+    assert sweeps.steps()["signing.reminders"] is signatories_clocks.send_due_reminders
 
 
 def test_emails_are_sent_only_when_the_transaction_commits(alice, document, jane):

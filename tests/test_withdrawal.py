@@ -13,12 +13,18 @@ from django.utils import timezone
 from django_scopes import scope
 
 from signatories import services
+from signatories.clocks import complete_due_withdrawals
 from signatories.models import Partner, PartnerStatus
-from signatories.services import complete_due_withdrawals
 from tenancy.models import AuditEntry
 from tenancy.roles import Role
 
-from .factories import OrganisationFactory, make_member, make_partner, make_signatory
+from .factories import (
+    OrganisationFactory,
+    facts_changed,
+    make_member,
+    make_partner,
+    make_signatory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -266,6 +272,7 @@ def test_the_sweep_completes_a_due_withdrawal_and_tells_the_partnership_once(
     give_notice(luton)
     with scope(partnership=alpha):
         Partner.objects.filter(pk=luton.pk).update(leaves_on=timezone.localdate())
+    facts_changed(Partner, luton.pk)
     outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -24,6 +24,7 @@ from .drafting import (
     save_section,
 )
 from .lifecycle import (
+    agreement_changed,
     blocking_messages,
     can_send_for_signature,
     check,
@@ -60,6 +61,7 @@ __all__ = [
     "editors",
     "ensure_default_template",
     "everyone_signed",
+    "agreement_changed",
     "expire_due",
     "is_editor",
     "is_lead_drafter",

@@ -6,14 +6,14 @@ same transaction and queues the e-mails it causes.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
-from django_scopes import scopes_disabled
 from guardian.shortcuts import assign_perm
 
+from accord import clocks
 from accord.context import service
 from accord.mail import send_templated_email_each
 from documents.models import FrozenDocument
@@ -417,22 +417,36 @@ def _expire(pk: int, today) -> bool:
     return True
 
 
+EXPIRY_CLOCK = "agreements.expiry"
+
+
+def expiry_due(agreement: Agreement) -> datetime | None:
+    """An active agreement expires as the day after its end date begins."""
+    if agreement.status != AgreementStatus.ACTIVE or agreement.end_date is None:
+        return None
+    return clocks.start_of_day(agreement.end_date + timedelta(days=1))
+
+
+@clocks.kind(
+    EXPIRY_CLOCK,
+    model=Agreement,
+    due_for=expiry_due,
+    candidates=lambda: Agreement.objects.filter(status=AgreementStatus.ACTIVE),
+)
+def _expire_when_due(clock) -> str | None:
+    with in_partnership(clock.partnership_id):
+        return "expired" if _expire(clocks.subject_pk(clock), timezone.localdate()) else None
+
+
 def expire_due() -> int:
     """Sweep step: active agreements whose end date has passed expire, and their parties are
     told, once (a conditional UPDATE decides, so two sweeps at once tell them once)."""
-    today = timezone.localdate()
-    with scopes_disabled():
-        due = list(
-            Agreement.objects.filter(status=AgreementStatus.ACTIVE, end_date__lt=today)
-            .order_by("partnership_id", "pk")
-            .values_list("pk", "partnership_id")
-        )
-    done = 0
-    for pk, partnership_id in due:
-        with in_partnership(partnership_id), transaction.atomic():
-            if _expire(pk, today):
-                done += 1
-    return done
+    return clocks.run_due(EXPIRY_CLOCK)
+
+
+def agreement_changed(sender, instance: Agreement, **kwargs) -> None:
+    if not kwargs.get("raw"):
+        clocks.recompute(EXPIRY_CLOCK, instance)
 
 
 # --- New versions --------------------------------------------------------------------------

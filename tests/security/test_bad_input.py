@@ -82,6 +82,7 @@ def test_the_url_converters_match_no_id_or_text_the_database_cannot_compare():
     assert re.fullmatch(text.regex, "Jj-3_x.y~")
 
 
+@pytest.mark.smoke  # also on SQLite, where the overflow was a 500
 def test_an_id_past_64_bits_is_refused_before_any_query(alpha, django_assert_num_queries):
     """Threat: on SQLite, `pk__in=[99999999999999999999]` raises OverflowError (a 500), as the
     statutes and partners choices did. Answer: the record choice fields of accord.forms check
@@ -275,6 +276,7 @@ def test_resolving_a_comment_by_an_id_that_is_no_id_is_not_found(
         assert AgreementComment.objects.get(pk=comment.pk).resolved_at is None
 
 
+@pytest.mark.smoke  # also on SQLite, where the overflow was a 500
 @pytest.mark.parametrize("value", [HUGE, JUST_PAST_64_BITS, ARABIC_INDIC, NUL])
 def test_a_statute_that_is_no_record_is_refused_on_the_legal_basis_page(
     client, agreement, officer, value
@@ -294,6 +296,7 @@ def test_a_statute_that_is_no_record_is_refused_on_the_legal_basis_page(
     assert section_of(agreement, "legal_basis").version == 1
 
 
+@pytest.mark.smoke  # also on SQLite, where the overflow was a 500
 @pytest.mark.parametrize("value", [HUGE, JUST_PAST_64_BITS, SUPERSCRIPT, NEGATIVE])
 def test_a_partner_that_is_no_record_is_refused_on_the_send_page(client, alpha, value):
     """Threat: a 20-digit partner id among the partners to ask made SQLite raise
