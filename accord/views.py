@@ -30,7 +30,7 @@ def health(request: HttpRequest) -> HttpResponse:
 
 
 def broker_state(url: str | None = None) -> str:
-    """"ok" when the Celery broker answers within a second, "unreachable" when it does not,
+    """ "ok" when the Celery broker answers within a second, "unreachable" when it does not,
     "not configured" for the file-based broker (nothing to reach)."""
     url = url or settings.CELERY_BROKER_URL
     if url.split("://", 1)[0] in LOCAL_BROKERS:
@@ -80,7 +80,9 @@ def health_details(request: HttpRequest) -> JsonResponse:
     }
     try:
         oldest = [
-            OutboxMessage.objects.filter(status=status).aggregate(oldest=Min("created_at"))["oldest"]
+            OutboxMessage.objects.filter(status=status).aggregate(oldest=Min("created_at"))[
+                "oldest"
+            ]
             for status in (OutboxMessage.Status.QUEUED, OutboxMessage.Status.SENDING)
         ]
         oldest_at = min((at for at in oldest if at is not None), default=None)

@@ -34,6 +34,7 @@ describe_actions(
         "invitation.created": "Invitation sent",
         "invitation.resent": "Invitation sent again",
         "invitation.revoked": "Invitation withdrawn",
+        "mail.resent": "Undelivered e-mail sent again",
     }
 )
 

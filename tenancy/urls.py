@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import mail_views, views
 
 app_name = "tenancy"
 
@@ -23,6 +23,8 @@ partnership_urlpatterns = [
         {"action": "revoke"},
         name="revoke_invitation",
     ),
+    path("mail/", mail_views.undelivered_mail, name="mail"),
+    path("mail/<id:message_id>/resend/", mail_views.resend, name="resend_mail"),
     path("audit/", views.audit_log, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
     path(

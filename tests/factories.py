@@ -361,3 +361,21 @@ def facts_changed(model, pk) -> None:
         for spec in clocks.kinds().values():
             if isinstance(obj, spec.model):
                 clocks.recompute(spec.name, obj)
+
+
+def make_outbox_message(partnership: Partnership | None = None, **fields):
+    """An e-mail in the outbox (not delivered: failed, unless told otherwise)."""
+    from accord.models import OutboxMessage
+
+    values = {
+        "to": [UserFactory.build().email],
+        "subject": "You are invited to join a partnership on Accord",
+        "text": "Hello",
+        "status": OutboxMessage.Status.FAILED,
+        "attempts": 7,
+        "last_error": "Refused by the mail server: 550 No such user",
+        **fields,
+    }
+    return OutboxMessage.objects.create(
+        partnership_id=partnership.pk if partnership else None, **values
+    )

@@ -40,6 +40,7 @@ from .factories import (
     first_signatory,
     make_invitation,
     make_member,
+    make_outbox_message,
     make_partner,
     make_signatory,
     open_request,
@@ -135,6 +136,8 @@ URL_ARGUMENTS: dict[str, Callable[[World], object]] = {
     "agreement_id": lambda w: agreement_records(w.partnership)[0].pk,
     "item_id": lambda w: agreement_records(w.partnership)[1].pk,
     "section_key": lambda w: "summary",
+    # An e-mail of the partnership the outbox could not deliver.
+    "message_id": lambda w: make_outbox_message(w.partnership).pk,
 }
 
 

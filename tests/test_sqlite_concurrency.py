@@ -33,7 +33,7 @@ pytestmark = [
     pytest.mark.sqlite,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
-        connection.vendor != "sqlite", reason="the embedded default's database is SQLite"
+        connection.vendor != "sqlite", reason="needs SQLite, the embedded default database"
     ),
 ]
 

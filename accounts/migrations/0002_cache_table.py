@@ -9,7 +9,9 @@ from django.db import migrations
 
 def _cache_tables() -> list[str]:
     return [
-        cache._table for cache in (caches[alias] for alias in caches) if isinstance(cache, BaseDatabaseCache)
+        cache._table
+        for cache in (caches[alias] for alias in caches)
+        if isinstance(cache, BaseDatabaseCache)
     ]
 
 

@@ -1,0 +1,298 @@
+"""Redis is an accelerator, never needed for correctness: with it stopped, signing in (and its
+throttle), partnership pages, the verify page and forms that send e-mail keep working, and
+publishing a task fails in a second or two instead of hanging; once Redis is back, tasks are
+queued on it again.
+
+Each test starts a real redis-server of its own, points at it every Redis the application
+uses (the Celery broker, and any cache on Redis), and stops it with SIGTERM midway.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+from django.conf import settings
+from django.core import mail
+from django.core.cache import cache
+from django_scopes import scope
+from kombu.exceptions import OperationalError
+
+from accord import outbox
+from accord.celery import app as celery_app
+from accord.models import OutboxMessage
+from tenancy.models import Invitation
+from tenancy.roles import Role
+
+from .factories import (
+    PASSWORD,
+    OrganisationFactory,
+    UserFactory,
+    make_document,
+    make_member,
+    make_partner,
+)
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        not settings.REDIS_URL or shutil.which("redis-server") is None,
+        reason="needs redis-server and the Redis settings (REDIS_URL)",
+    ),
+]
+
+LOGIN = "/accounts/login/"
+# The longest a request may wait on a stopped or silent broker (the settings allow about 2 s).
+FAIL_FAST_SECONDS = 5
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    """A redis-server process of the test's own, on its own port, without persistence."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if self.client().ping():
+                    return
+            except redis.RedisError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server did not start on port {self.port}") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        with pytest.raises(redis.ConnectionError):
+            self.client().ping()
+
+
+def _forget_broker_connections() -> None:
+    """Close Celery's pooled broker connections, so that the next publish opens new ones."""
+    for pool in (celery_app._pool, celery_app.amqp._producer_pool):
+        if pool is not None:
+            pool.force_close_all(close_pool=False)
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer(free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def on_redis(redis_server, settings) -> Iterator[RedisServer]:
+    """The application's Redis is the test's server, and tasks are published to it (not run
+    inline), as in production."""
+    settings.CACHES = {
+        alias: {**conf, "LOCATION": redis_server.url} if "redis" in conf["BACKEND"] else conf
+        for alias, conf in settings.CACHES.items()
+    }
+    settings.CELERY_BROKER_URL = redis_server.url
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.task_always_eager
+    _forget_broker_connections()
+    conf.broker_url = redis_server.url
+    conf.task_always_eager = False
+    cache.clear()
+    try:
+        yield redis_server
+    finally:
+        _forget_broker_connections()
+        conf.broker_url, conf.task_always_eager = saved
+
+
+def queued_tasks(server: RedisServer) -> int:
+    return server.client().llen(celery_app.conf.task_default_queue)
+
+
+def sign_in(client, email: str, password: str = PASSWORD):
+    return client.post(LOGIN, {"login": email, "password": password})
+
+
+def test_signing_in_works_while_redis_is_down(client, on_redis):
+    user = UserFactory(email="dana.price@example.org")
+    assert sign_in(client, user.email).status_code == 302
+    client.logout()
+
+    on_redis.stop()
+
+    assert client.get(LOGIN).status_code == 200
+    response = sign_in(client, user.email)
+    assert response.status_code == 302
+    assert client.get(response["Location"]).context["user"] == user
+    client.logout()
+
+    on_redis.start()
+    assert sign_in(client, user.email).status_code == 302
+
+
+def test_failed_sign_ins_are_still_counted_and_throttled_while_redis_is_down(client, on_redis):
+    UserFactory(email="erin@example.org")
+    on_redis.stop()
+
+    for _ in range(5):
+        wrong = sign_in(client, "erin@example.org", "wrong-password")
+        assert wrong.status_code == 200
+        assert "There is a problem" in wrong.content.decode()
+    response = sign_in(client, "erin@example.org")
+
+    assert response.status_code == 200
+    assert "Too many failed" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+    on_redis.start()  # the count lives in the database, not in the Redis that went away
+    assert "Too many failed" in sign_in(client, "erin@example.org").content.decode()
+
+
+def test_partnership_pages_and_the_verify_page_work_while_redis_is_down(client, alpha, on_redis):
+    viewer = make_member(alpha, Role.VIEWER).user
+    document = make_document(alpha, title="Bedfordshire Protocol")
+    client.force_login(viewer)
+    on_redis.stop()
+
+    dashboard = client.get("/p/alpha/")
+    assert dashboard.status_code == 200
+    assert "Alpha Partnership" in dashboard.content.decode()
+    assert client.get("/p/alpha/protocols/").status_code == 200
+    assert client.get("/verify/").status_code == 200
+    checked = client.post("/verify/", {"sha256": document.sha256})
+    assert checked.status_code == 200
+    assert "Bedfordshire Protocol" in checked.content.decode()
+
+    on_redis.start()
+    assert client.get("/p/alpha/").status_code == 200
+
+
+def test_an_invitation_is_saved_and_its_email_kept_while_redis_is_down(
+    client, alpha, alice, on_redis, django_capture_on_commit_callbacks
+):
+    council = make_partner(alpha, OrganisationFactory(name="Luton Borough Council")).organisation
+    client.force_login(alice)
+
+    def invite(email: str):
+        data = {
+            "email": email,
+            "full_name": "New Person",
+            "organisation": council.pk,
+            "roles": ["ig_officer"],
+        }
+        started = time.monotonic()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/p/alpha/people/invite/", data)
+        return response, time.monotonic() - started
+
+    on_redis.stop()
+    response, took = invite("while.down@example.gov.uk")
+
+    assert response.status_code == 302
+    assert took < FAIL_FAST_SECONDS
+    with scope(partnership=alpha):
+        assert Invitation.objects.filter(email="while.down@example.gov.uk").exists()
+    kept = OutboxMessage.objects.get(to=["while.down@example.gov.uk"])
+    assert kept.status == OutboxMessage.Status.QUEUED
+
+    on_redis.start()
+    response, _ = invite("once.back@example.gov.uk")
+    assert response.status_code == 302
+    assert queued_tasks(on_redis) == 1  # its delivery is queued on Redis again
+    # The sweep's backstop delivers the message stored while Redis was down.
+    outbox.deliver_due()
+    assert ["while.down@example.gov.uk"] in [message.to for message in mail.outbox]
+
+
+@contextlib.contextmanager
+def silent_server() -> Iterator[int]:
+    """A port that accepts connections and never answers: a broker that hangs."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                accepted.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for connection in accepted:
+            connection.close()
+        listener.close()
+
+
+@pytest.mark.parametrize("broker", ["stopped", "silent"])
+def test_publishing_a_task_fails_fast_when_the_broker_is_stopped_or_silent(on_redis, broker):
+    from accord.tasks import sweep
+
+    with contextlib.ExitStack() as stack:
+        if broker == "stopped":
+            on_redis.stop()
+        else:
+            port = stack.enter_context(silent_server())
+            _forget_broker_connections()
+            celery_app.conf.broker_url = f"redis://127.0.0.1:{port}/0"
+        started = time.monotonic()
+        with pytest.raises(OperationalError):
+            sweep.delay()
+        took = time.monotonic() - started
+
+    assert took < FAIL_FAST_SECONDS
