@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from signatories.affiliations import acts_for
 from signatories.models import AuthorisedSignatory, Organisation
 from tenancy.models import Membership
 from tenancy.roles import Perm
@@ -114,13 +115,17 @@ def membership_supports_editing(membership: Membership | None, agreement: Agreem
         return False
     if not membership.can(NAMED_EDITOR_PERM):
         return False
-    return agreement.parties.filter(partner__organisation_id=membership.organisation_id).exists()
+    if not agreement.parties.filter(partner__organisation_id=membership.organisation_id).exists():
+        return False
+    # Acting for that party is a verified fact, not the membership's say-so.
+    return acts_for(membership.user, membership.organisation)
 
 
 def is_named_editor(user, agreement: Agreement, membership: Membership | None = None) -> bool:
     """Granted editing of this agreement (has_edit_grant) and still able to use the grant
     (membership_supports_editing): the right follows the membership, so leaving the
-    partnership or acting for an organisation that is no party ends it."""
+    partnership, acting for an organisation that is no party, or not (or no longer) being
+    verified for it ends it."""
     if not has_edit_grant(user, agreement):
         return False
     membership = membership if membership is not None else membership_of(user)

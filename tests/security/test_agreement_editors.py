@@ -279,3 +279,29 @@ def test_the_services_refuse_changes_by_someone_who_is_not_an_editor(alpha, agre
         with pytest.raises(PermissionDenied):
             services.save_data_item(agreement, item=item, values={"item": "x"}, by=bob)
         assert DataItem.objects.filter(pk=item.pk, item=item.item).exists()
+
+
+def test_a_named_editor_not_verified_for_their_party_cannot_edit():
+    """Threat: a member says they act for a party and is named an editor; answer: the grant
+    works only once their link to that party is verified."""
+    from agreements.services.common import membership_supports_editing
+    from signatories.models import Affiliation
+
+    from ..factories import PartnershipFactory, make_agreement
+
+    partnership = PartnershipFactory()
+    agreement = make_agreement(partnership)
+    with scope(partnership=partnership):
+        party = agreement.parties.select_related("partner__organisation").first()
+    member = make_member(
+        partnership, Role.IG_OFFICER, organisation=party.partner.organisation, verified=False
+    )
+    with scope(partnership=partnership):
+        assert not membership_supports_editing(member, agreement)
+    Affiliation.objects.update_or_create(
+        user=member.user,
+        organisation=party.partner.organisation,
+        defaults={"status": Affiliation.Status.VERIFIED},
+    )
+    with scope(partnership=partnership):
+        assert membership_supports_editing(member, agreement)
