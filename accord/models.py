@@ -50,6 +50,9 @@ class OutboxMessage(models.Model):
             models.Index(
                 fields=["partnership_id", "status", "-created_at"], name="outbox_partnership"
             ),
+            models.Index(
+                fields=["-created_at"], name="outbox_failed", condition=Q(status="failed")
+            ),
         ]
 
     def __str__(self) -> str:

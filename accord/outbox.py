@@ -1,12 +1,13 @@
 """The outbox: every e-mail is stored with the change that causes it, then delivered once.
 
 `enqueue()` writes the message in the caller's transaction and, once it commits, asks a worker
-to deliver it. Queueing is only an accelerator: when the broker is down the failure is logged
-and the periodic sweep (`sweep_step`) delivers what is due, so a message is delayed, never
-lost. Each delivery first claims the message with a conditional UPDATE (queued -> sending), so
-two workers or two sweeps never both send it. SMTP trouble is retried with backoff; a refused
-address or a message failing every try is marked failed with the reason, and the partnership's
-administrators see it on their undelivered mail page, with a resend.
+to deliver it (accord.queueing). Queueing is only an accelerator: when the broker is down the
+failure is logged and the periodic sweep (`deliver_due`) delivers what is due, so a message
+is delayed, never lost. Each delivery first claims the message with a conditional UPDATE
+(queued -> sending), so two workers or two sweeps never both send it. SMTP trouble is retried
+with backoff; a refused address or a message failing every try is marked failed with the
+reason, and the partnership's administrators see it on their undelivered mail page, with a
+resend.
 
 A worker killed after the mail server accepted a message but before it was marked sent leaves
 it "sending"; after STALE_CLAIM the sweep queues it again, so that one message (and only a
@@ -32,6 +33,7 @@ from django_scopes import get_scope
 
 from .context import current_actor
 from .models import OutboxMessage
+from .queueing import queue_on_commit
 
 logger = logging.getLogger(__name__)
 Status = OutboxMessage.Status
@@ -74,17 +76,8 @@ def enqueue(
         text=text,
         html=html,
     )
-    pk = message.pk
-    transaction.on_commit(lambda: queue(pk))
+    queue_on_commit(deliver_message, message.pk)
     return message
-
-
-def queue(pk: int) -> None:
-    """Ask a worker to deliver now. Never raises: the sweep is the backstop."""
-    try:
-        deliver_message.delay(pk)
-    except Exception:  # a down broker delays the message; it must not fail the request
-        logger.warning("Could not queue e-mail %s; the sweep will deliver it", pk, exc_info=True)
 
 
 # --- Delivering ---------------------------------------------------------------------------
@@ -212,6 +205,5 @@ def resend(message: OutboxMessage) -> OutboxMessage:
         last_error="",
     )
     message.refresh_from_db()
-    pk = message.pk
-    transaction.on_commit(lambda: queue(pk))
+    queue_on_commit(deliver_message, message.pk)
     return message

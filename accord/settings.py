@@ -120,11 +120,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # lookup limit and the guard that queues a public PDF's render once. On Redis these answered 500
 # (or, with errors ignored, refused every sign-in) whenever Redis was down; a fallback from
 # Redis to the database would reset every count on failover and let two web processes disagree
-# on where a count lives. The cost, measured on PostgreSQL: 24 small queries for a failed
-# sign-in and 40 for a successful one (about 10 ms, beside some 200 ms of Argon2); a GET of the
-# sign-in page makes none. The table is made by migrate (accounts' migration 0002; after
-# changing LOCATION run `manage.py createcachetable`). MAX_ENTRIES is high so that a flood of
-# addresses cannot cull the live count of the one under attack.
+# on where a count lives. The cost, measured on PostgreSQL: a sign-in POST makes 24 (wrong
+# password) to 40 (right password) small cache queries; each throttle it passes takes about
+# 10 ms where Redis took 4, beside some 150 ms of Argon2; a GET of the sign-in page makes none.
+# The table is made by migrate (accounts' migration 0002; after changing LOCATION run
+# `manage.py createcachetable`). MAX_ENTRIES is high so that a flood of addresses cannot cull
+# the live count of the one under attack.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",

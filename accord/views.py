@@ -30,8 +30,8 @@ def health(request: HttpRequest) -> HttpResponse:
 
 
 def broker_state(url: str | None = None) -> str:
-    """ "ok" when the Celery broker answers within a second, "unreachable" when it does not,
-    "not configured" for the file-based broker (nothing to reach)."""
+    """The Celery broker's state: "ok" when it answers within a second, "unreachable" when it
+    does not, "not configured" for the file-based broker (nothing to reach)."""
     url = url or settings.CELERY_BROKER_URL
     if url.split("://", 1)[0] in LOCAL_BROKERS:
         return "not configured"

@@ -99,20 +99,20 @@ def queued_tasks() -> Iterator[Counter]:
     Rendering 40 PDFs while seeding would take minutes, and the bench has no worker: the
     build the task does is timed on its own below.
     """
-    from accord.tasks import send_email
+    import accord.outbox
+    import protocols.services
+    from accord.tasks import deliver_message
     from protocols.tasks import render_pdf
 
     queued: Counter = Counter()
+    names = {deliver_message.name: "emails", render_pdf.name: "pdf_renders"}
 
-    def counter(name: str) -> Callable:
-        def count(*args, **kwargs) -> None:
-            queued[name] += 1
-
-        return count
+    def count(task, *args, **kwargs) -> None:
+        queued[names.get(task.name, task.name)] += 1
 
     with (
-        mock.patch.object(send_email, "delay_on_commit", counter("emails")),
-        mock.patch.object(render_pdf, "delay_on_commit", counter("pdf_renders")),
+        mock.patch.object(accord.outbox, "queue_on_commit", count),
+        mock.patch.object(protocols.services, "queue_on_commit", count),
     ):
         yield queued
 

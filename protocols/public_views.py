@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django_scopes import scope
 
+from accord.queueing import queue_on_commit
 from documents.pdf import find_stored_pdf, state_key
 from signatories.models import PartnerStatus, Signature
 from tenancy.models import Partnership
@@ -85,7 +86,7 @@ def _queue_render(version: ProtocolVersion, state: str) -> None:
     except Exception:  # a cache outage must not stop the PDF being made
         first = True
     if first:
-        render_pdf.delay_on_commit(version.partnership_id, version.pk, public=True)
+        queue_on_commit(render_pdf, version.partnership_id, version.pk, public=True)
 
 
 def protocol_pdf(request: HttpRequest, slug: str, protocol_id: int) -> HttpResponse:

@@ -19,6 +19,7 @@ from django.utils.html import escape
 
 from accord.context import service
 from accord.mail import send_templated_email, send_templated_email_each
+from accord.queueing import queue_on_commit
 from documents.markup import MAX_BODY_CHARS, render_markdown, sanitise_html
 from documents.pdf import renders_queued
 from documents.services import freeze
@@ -289,10 +290,10 @@ def _queue_pdf(version: ProtocolVersion) -> None:
 
     if not renders_queued():
         return
-    render_pdf.delay_on_commit(version.partnership_id, version.pk)
+    queue_on_commit(render_pdf, version.partnership_id, version.pk)
     if version.status == VersionStatus.SIGNED and version.partnership.public_page_enabled:
         # In force and published: anyone may ask for the public PDF, so have it ready.
-        render_pdf.delay_on_commit(version.partnership_id, version.pk, public=True)
+        queue_on_commit(render_pdf, version.partnership_id, version.pk, public=True)
 
 
 # --- The legislation library -------------------------------------------------------------------

@@ -14,7 +14,8 @@ from .sweeps import in_partnership
 def partnership_task(name: str, **options: Any) -> Callable:
     """Turn `func(partnership, *ids)` into a Celery task called as `task(partnership_id, *ids)`.
 
-    Queue it with `.delay_on_commit(...)` so it runs only once the caller's change is saved.
+    Queue it with `accord.queueing.queue_on_commit(task, ...)` so it runs only once the
+    caller's change is saved, and a down broker is logged rather than raised.
     """
 
     def decorator(func: Callable) -> Any:

@@ -88,7 +88,7 @@ def test_a_down_broker_delays_the_email_and_the_sweep_sends_it(
     ):
         send_templated_email("invitation", ["dana@example.org"], invitation_context(alpha))
     assert mail.outbox == []
-    assert "the sweep will deliver it" in caplog.text
+    assert "it waits for the sweep" in caplog.text
     (message,) = stored()
     assert message.status == Status.QUEUED
 

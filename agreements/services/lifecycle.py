@@ -16,6 +16,7 @@ from guardian.shortcuts import assign_perm
 from accord import clocks
 from accord.context import service
 from accord.mail import send_templated_email_each
+from accord.queueing import queue_on_commit
 from documents.models import FrozenDocument
 from documents.pdf import renders_queued
 from documents.services import freeze
@@ -144,7 +145,7 @@ def _queue_pdf(agreement: Agreement) -> None:
     from ..tasks import render_pdf
 
     if agreement.document_id is not None and renders_queued():
-        render_pdf.delay_on_commit(agreement.partnership_id, agreement.pk)
+        queue_on_commit(render_pdf, agreement.partnership_id, agreement.pk)
 
 
 def _tell_parties(agreement: Agreement, template: str, **context: Any) -> int:
