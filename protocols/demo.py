@@ -38,12 +38,15 @@ from django_scopes import scope
 from accord.context import acting
 from documents.pdf import renders_on_demand
 from signatories import addresses, demo_data, signing
+from signatories.affiliations import add_domain
 from signatories.models import (
     AuthorisedSignatory,
+    OrganisationDomain,
     Partner,
     PartnerStatus,
     RequestStatus,
     SignatureRequest,
+    email_domain,
 )
 from signatories.services import add_signatory
 from tenancy.models import Membership, Partnership
@@ -249,10 +252,16 @@ FIRST_REVIEW = (
 )
 
 
-def email_for(name: str) -> str:
-    """An invented signatory's address: "Dr Ravi Menon" is ravi.menon@example.org."""
+def domain_for(organisation: str) -> str:
+    """An invented organisation's own mail domain: luton-borough-council.example.org."""
+    return f"{slugify(organisation)[:63].strip('-')}.example.org"
+
+
+def email_for(name: str, organisation: str) -> str:
+    """An invented signatory's address on their organisation's domain: "Dr Ravi Menon" of
+    Luton Borough Council is ravi.menon@luton-borough-council.example.org."""
     words = [w for w in name.split() if w.rstrip(".").lower() != "dr"]
-    return ".".join(slugify(w) for w in words) + "@example.org"
+    return ".".join(slugify(w) for w in words) + "@" + domain_for(organisation)
 
 
 def seed() -> str:
@@ -359,11 +368,21 @@ class ProtocolSeeder:
                 SIGNATORIES
             ):
                 name, position = SIGNATORIES[partner_spec.organisation]
-                wanted[partner_spec.organisation] = [(name, position, email_for(name))]
+                wanted[partner_spec.organisation] = [
+                    (name, position, email_for(name, partner_spec.organisation))
+                ]
         with self.as_member(spec.founder):
             for partner_spec in spec.partners:
                 partner = self.partner(partner_spec.organisation)
                 for name, position, email in wanted.get(partner_spec.organisation, []):
+                    domain = email_domain(email)
+                    if (
+                        domain.endswith(".example.org")
+                        and not OrganisationDomain.objects.filter(domain=domain).exists()
+                    ):
+                        # As Accord's operator lists a body's domain, so that the
+                        # organisation vouches for its signatories' addresses.
+                        add_domain(partner.organisation, domain)
                     listed = AuthorisedSignatory.objects.filter(
                         partner=partner, email__iexact=email
                     ).first()

@@ -21,7 +21,8 @@ from accord.context import acting
 from accord.mail import send_templated_email_each
 from tenancy.audit import log_action
 
-from .models import AddressConfirmation, AuthorisedSignatory, Organisation
+from .affiliations import acts_for
+from .models import AddressConfirmation, Affiliation, AuthorisedSignatory, Organisation
 from .partnerships import partnerships_of
 from .signing import ask_again_once_confirmed
 from .tokens import TOKEN_MAX_LENGTH, hash_token, new_token
@@ -97,6 +98,17 @@ def ask_signatory(signatory: AuthorisedSignatory, *, by=None) -> AddressConfirma
     )
 
 
+def cancel_data_protection_changes(organisation: Organisation) -> int:
+    """The record's address was entered again unchanged (or cleared): earlier requests to
+    change it stop, so an old link cannot change it later."""
+    return AddressConfirmation.objects.filter(
+        purpose=Purpose.DATA_PROTECTION,
+        organisation=organisation,
+        confirmed_at__isnull=True,
+        cancelled_at__isnull=True,
+    ).update(cancelled_at=timezone.now())
+
+
 def pending_data_protection(organisation: Organisation) -> AddressConfirmation | None:
     """The newest data protection address still waiting for its confirmation, if any."""
     return (
@@ -135,6 +147,14 @@ def problem_with(confirmation: AddressConfirmation | None) -> str | None:
         return "This link has been replaced by a newer one. Use the most recent e-mail."
     if state == "expired":
         return "This link has expired. Ask for the confirmation to be sent again."
+    requester = confirmation.requested_by
+    if (
+        confirmation.purpose == Purpose.DATA_PROTECTION
+        and requester is not None
+        and not acts_for(requester, confirmation.organisation)
+        and confirmation.organisation.data_protection_email_confirmed_at is not None
+    ):
+        return "The person who asked for this change no longer acts for the organisation."
     signatory = confirmation.signatory
     if signatory is not None and (
         not signatory.is_active or signatory.email.lower() != confirmation.email
@@ -162,6 +182,10 @@ def confirm(confirmation: AddressConfirmation) -> AddressConfirmation:
         before = organisation.data_protection_email
         Organisation.objects.filter(pk=organisation.pk).update(
             data_protection_email=locked.email, data_protection_email_confirmed_at=now
+        )
+        # Links e-mailed to the old address to vouch for a person stop deciding.
+        Affiliation.objects.filter(organisation=organisation).exclude(token_hash="").update(
+            token_hash=""
         )
         organisation.refresh_from_db()
         with acting(organisation=organisation):

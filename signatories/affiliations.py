@@ -17,6 +17,9 @@ Being made a partnership member "for" an organisation only asks for verification
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,6 +36,7 @@ from tenancy.models import Membership, Partnership
 
 from .models import (
     SHARED_MAIL_DOMAINS,
+    AddressConfirmation,
     Affiliation,
     Organisation,
     OrganisationDomain,
@@ -43,6 +47,8 @@ from .partnerships import partnerships_of
 from .tokens import hash_token, new_token
 
 User = get_user_model()
+# How long the link e-mailed to a data protection address decides a request.
+LINK_LIFE = timedelta(days=14)
 Status = Affiliation.Status
 Method = Affiliation.Method
 
@@ -56,6 +62,17 @@ def acts_for(user, organisation: Organisation | None) -> bool:
         return False
     return Affiliation.objects.filter(
         user=user, organisation=organisation, status=Status.VERIFIED
+    ).exists()
+
+
+def strongly_verified(user, organisation: Organisation) -> bool:
+    """Verified by the strongest proofs: an address on the organisation's own domain, or
+    Accord's operator (not merely as the creator of the record or by a colleague's word)."""
+    return Affiliation.objects.filter(
+        user=user,
+        organisation=organisation,
+        status=Status.VERIFIED,
+        method__in=[Method.DOMAIN, Method.OPERATOR],
     ).exists()
 
 
@@ -80,6 +97,42 @@ def awaiting(approver) -> list[Affiliation]:
         .select_related("user", "organisation")
         .order_by("requested_at", "pk")
     )
+
+
+def vouched_addresses(pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Of (organisation id, address) pairs, those the organisation itself vouches for: the
+    address is on one of its domains, belongs to someone verified for it, or is its confirmed
+    data protection address. A partnership naming a signatory proves nothing by itself: only
+    a vouched-for address receives signing links. Three queries, whatever the number."""
+    wanted = {(org, email.strip().lower()) for org, email in pairs if email}
+    if not wanted:
+        return set()
+    organisations = {org for org, _ in wanted}
+    domains = set(
+        OrganisationDomain.objects.filter(organisation_id__in=organisations).values_list(
+            "organisation_id", "domain"
+        )
+    )
+    people = {
+        (org, email.lower())
+        for org, email in Affiliation.objects.filter(
+            organisation_id__in=organisations,
+            status=Status.VERIFIED,
+            user__is_active=True,
+            user__email__in=[email for _, email in wanted],
+        ).values_list("organisation_id", "user__email")
+    }
+    addresses = {
+        (org, email.lower())
+        for org, email in Organisation.objects.filter(
+            pk__in=organisations, data_protection_email_confirmed_at__isnull=False
+        ).values_list("pk", "data_protection_email")
+    }
+    return {
+        (org, email)
+        for org, email in wanted
+        if (org, email_domain(email)) in domains or (org, email) in people | addresses
+    }
 
 
 def owns_domain(organisation: Organisation, email: str) -> bool:
@@ -147,7 +200,9 @@ def _ask_approvers(affiliation: Affiliation) -> None:
     address = organisation.confirmed_data_protection_email
     if address:
         token, affiliation.token_hash = new_token()
-        affiliation.save(update_fields=["token_hash"])
+        affiliation.token_sent_to = address
+        affiliation.token_expires_at = timezone.now() + LINK_LIFE
+        affiliation.save(update_fields=["token_hash", "token_sent_to", "token_expires_at"])
         send_templated_email_each(
             "affiliation_requested",
             [address],
@@ -270,7 +325,11 @@ def find_by_token(token: str) -> Affiliation | None:
         return None
     return (
         Affiliation.objects.select_related("user", "organisation")
-        .filter(token_hash=hash_token(token), status=Status.PENDING)
+        .filter(
+            token_hash=hash_token(token),
+            status=Status.PENDING,
+            token_expires_at__gt=timezone.now(),
+        )
         .first()
     )
 
@@ -281,6 +340,15 @@ def decide_by_link(affiliation: Affiliation, *, approved: bool, reason: str = ""
     locked = _locked_pending(affiliation)
     if not locked.token_hash or locked.token_hash != affiliation.token_hash:
         raise ValidationError("This link has been replaced or used. Use the newest e-mail.")
+    organisation = locked.organisation
+    if (
+        organisation.confirmed_data_protection_email.lower() != locked.token_sent_to.lower()
+        or verified_people(organisation).exists()
+    ):
+        raise ValidationError(
+            f"{organisation}'s data protection address has changed, or someone is now verified "
+            "for it, so this link no longer decides. They have been asked instead."
+        )
     with acting(organisation=locked.organisation):
         if approved:
             return _verify(locked, Method.DATA_PROTECTION)
@@ -304,6 +372,13 @@ def revoke(affiliation: Affiliation, *, by) -> Affiliation:
     locked.decided_at = timezone.now()
     locked.decided_by = by
     locked.save()
+    # A contact address they asked for, still unconfirmed, goes with them.
+    AddressConfirmation.objects.filter(
+        organisation=locked.organisation,
+        requested_by=locked.user,
+        confirmed_at__isnull=True,
+        cancelled_at__isnull=True,
+    ).update(cancelled_at=timezone.now())
     with acting(user=by, organisation=locked.organisation):
         _log(
             locked,

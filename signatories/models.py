@@ -77,27 +77,78 @@ class Organisation(models.Model):
         return self.data_protection_email if self.data_protection_email_confirmed_at else ""
 
 
-# Mail services many bodies share: an address there proves nothing about an organisation.
+# Mail services and public suffixes many bodies share: an address there proves nothing
+# about an organisation, so none can be listed as one organisation's own domain.
 SHARED_MAIL_DOMAINS = frozenset(
     {
+        # UK public suffixes and shared public-sector mail
+        "gov.uk",
+        "nhs.uk",
+        "police.uk",
+        "sch.uk",
+        "ac.uk",
+        "org.uk",
+        "co.uk",
+        "me.uk",
+        "ltd.uk",
+        "plc.uk",
+        "net.uk",
+        "mod.uk",
+        "parliament.uk",
         "nhs.net",
+        "nhs.scot",
+        "wales.nhs.uk",
+        "hscni.net",
+        "cjsm.net",
+        "pnn.police.uk",
+        "gsi.gov.uk",
+        "gcsx.gov.uk",
+        "gse.gov.uk",
+        # Free and consumer mail
         "gmail.com",
         "googlemail.com",
         "outlook.com",
+        "outlook.co.uk",
         "hotmail.com",
         "hotmail.co.uk",
+        "hotmail.fr",
         "live.com",
         "live.co.uk",
+        "live.fr",
+        "msn.com",
         "yahoo.com",
         "yahoo.co.uk",
+        "yahoo.fr",
+        "ymail.com",
+        "rocketmail.com",
         "icloud.com",
+        "icloud.co.uk",
         "me.com",
+        "mac.com",
         "aol.com",
+        "aol.co.uk",
         "btinternet.com",
+        "btopenworld.com",
+        "sky.com",
+        "virginmedia.com",
+        "ntlworld.com",
+        "blueyonder.co.uk",
+        "talktalk.net",
+        "tiscali.co.uk",
         "protonmail.com",
         "proton.me",
+        "pm.me",
+        "tutanota.com",
+        "fastmail.com",
+        "zoho.com",
+        "yandex.com",
+        "mail.ru",
         "gmx.com",
+        "gmx.co.uk",
+        "gmx.de",
+        "web.de",
         "mail.com",
+        # Reserved for examples
         "example.org",
         "example.com",
         "example.net",
@@ -168,6 +219,8 @@ class Affiliation(models.Model):
     # The SHA-256 of the secret in the link e-mailed to the data protection address, when
     # nobody is verified for the organisation yet.
     token_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    token_sent_to = models.EmailField(blank=True, editable=False)
+    token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["organisation__name", "user__full_name"]

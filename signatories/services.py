@@ -17,8 +17,14 @@ from tenancy.audit import created, diff, log_action, snapshot
 from tenancy.models import Membership, Partnership
 
 from . import addresses
-from .affiliations import acts_for, verified_people
-from .models import AuthorisedSignatory, Organisation, Partner, PartnerStatus
+from .affiliations import acts_for, strongly_verified, verified_people
+from .models import (
+    AuthorisedSignatory,
+    Organisation,
+    Partner,
+    PartnerStatus,
+    normalise_ico_reference,
+)
 from .partnerships import partnerships_of
 from .signals import partner_status_changed
 from .signing import readdress_requests
@@ -99,6 +105,14 @@ def create_organisation(*, by=None, **values) -> Organisation:
     """A new organisation's record. Its data protection address is asked to confirm itself
     before any link goes to it."""
     values["data_protection_email"] = (values.get("data_protection_email") or "").strip().lower()
+    values["name"] = " ".join((values.get("name") or "").split())
+    if values["name"] and Organisation.objects.filter(name__iexact=values["name"]).exists():
+        raise ValidationError(
+            {
+                "name": f"{values['name']} is already on Accord. Search for it and add that "
+                "record: one record serves every partnership."
+            }
+        )
     organisation = Organisation(**values)
     organisation.full_clean()
     try:
@@ -125,10 +139,29 @@ def update_organisation(organisation: Organisation, *, by, **values) -> Organisa
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     before = snapshot(organisation, ORGANISATION_FIELDS)
     new_address = (values.pop("data_protection_email", None) or "").strip().lower()
+    new_reference = normalise_ico_reference(values.get("ico_reference"))
+    if new_reference != organisation.ico_reference and not strongly_verified(by, organisation):
+        # The ICO reference is how other partnerships find the real body: only someone whose
+        # address is on its domain, or whom the operator verified, may claim or change it.
+        raise ValidationError(
+            {
+                "ico_reference": "Only someone verified for the organisation by an address on "
+                "its own domain, or by Accord's operator, can change its ICO registration "
+                "reference."
+            }
+        )
+    if not new_address or new_address == organisation.data_protection_email.lower():
+        addresses.cancel_data_protection_changes(organisation)
     for key, value in values.items():
         setattr(organisation, key, value)
     organisation.full_clean()
-    organisation.save()
+    try:
+        with transaction.atomic():
+            organisation.save()
+    except IntegrityError as exc:  # the same reference given to another record at this moment
+        raise ValidationError(
+            {"ico_reference": "Another organisation's record already uses this reference."}
+        ) from exc
     changes = diff(before, snapshot(organisation, ORGANISATION_FIELDS))
     asked = None
     if new_address and new_address != organisation.data_protection_email.lower():

@@ -32,7 +32,7 @@ from documents.models import FrozenDocument
 from tenancy.audit import log_action
 from tenancy.models import Partnership
 
-from .affiliations import acts_for
+from .affiliations import acts_for, vouched_addresses
 from .models import (
     LIVE_STATUSES,
     AuthorisedSignatory,
@@ -114,22 +114,41 @@ def _scope_of(partnership: Partnership | int) -> Iterator[None]:
 
 
 def _first_signatories(partner_ids: Iterable[int]) -> dict[int, AuthorisedSignatory]:
-    """Each partner's first active authorised signatory whose address is confirmed (the
-    earliest added)."""
+    """Each partner's first active authorised signatory whose address is confirmed and
+    vouched for by its organisation (see affiliations.vouched_addresses), the earliest added."""
+    candidates = list(
+        AuthorisedSignatory.objects.filter(
+            partner_id__in=list(partner_ids), is_active=True, confirmed_at__isnull=False
+        )
+        .select_related("partner")
+        .order_by("created_at", "pk")
+    )
+    vouched = vouched_addresses((s.partner.organisation_id, s.email) for s in candidates)
     first: dict[int, AuthorisedSignatory] = {}
-    for signatory in AuthorisedSignatory.objects.filter(
-        partner_id__in=list(partner_ids), is_active=True, confirmed_at__isnull=False
-    ).order_by("created_at", "pk"):
-        first.setdefault(signatory.partner_id, signatory)
+    for signatory in candidates:
+        if (signatory.partner.organisation_id, signatory.email.lower()) in vouched:
+            first.setdefault(signatory.partner_id, signatory)
     return first
+
+
+def may_receive_links(signatory: AuthorisedSignatory) -> bool:
+    """Whether signing links may go to this signatory: active, their address confirmed from
+    itself, and vouched for by the organisation they sign for."""
+    return (
+        signatory.is_active
+        and signatory.confirmed_at is not None
+        and (signatory.partner.organisation_id, signatory.email.lower())
+        in vouched_addresses([(signatory.partner.organisation_id, signatory.email)])
+    )
 
 
 def _no_address(partners: Iterable[Partner]) -> ValidationError:
     return ValidationError(
         [
-            f"{p.organisation} has no authorised signatory or data protection e-mail address "
-            "that has been confirmed. Add an authorised signatory for it, or ask them to "
-            "confirm their address from the e-mail they were sent."
+            f"{p.organisation} has no authorised signatory whose address is confirmed and "
+            "vouched for by it (on one of its domains, or belonging to someone verified for it), "
+            "and no confirmed data protection e-mail address. Add an authorised signatory for "
+            "it, or ask them to confirm their address from the e-mail they were sent."
             for p in partners
         ],
         code="no_address",
@@ -298,11 +317,13 @@ def reissue(
                     f"{signatory.name} has not yet confirmed {signatory.email}: no link goes "
                     "there until they do."
                 )
-        elif (
-            old.signatory is not None
-            and old.signatory.is_active
-            and old.signatory.confirmed_at is not None
-        ):
+            if not may_receive_links(signatory):
+                raise ValidationError(
+                    f"{organisation} has not vouched for {signatory.email}: no link goes there "
+                    "until the address is on one of its domains or belongs to someone verified "
+                    "for it."
+                )
+        elif old.signatory is not None and may_receive_links(old.signatory):
             signatory = old.signatory
         else:
             signatory = _first_signatories([old.partner_id]).get(old.partner_id)
@@ -385,7 +406,7 @@ def readdress_requests(signatory: AuthorisedSignatory, *, by=None) -> list[Signa
         )
         fresh = []
         for request in requests:
-            if signatory.is_active and signatory.confirmed_at is not None:
+            if may_receive_links(signatory):
                 successor = signatory
             else:
                 successor = _first_signatories([request.partner_id]).get(request.partner_id)

@@ -16,6 +16,7 @@ from tenancy.permissions import requires
 from tenancy.roles import Perm
 
 from . import imports, services
+from .affiliations import vouched_addresses
 from .forms import (
     AddExistingForm,
     ImportForm,
@@ -172,13 +173,18 @@ def signatories(request, partner_id: int):
                 partnership_slug=request.partnership.slug,
                 partner_id=record.pk,
             )
+    listed = list(AuthorisedSignatory.objects.filter(partner=record))
     return render(
         request,
         "signatories/signatories.html",
         {
             "partner": record,
             "form": form,
-            "signatories": list(AuthorisedSignatory.objects.filter(partner=record)),
+            "signatories": listed,
+            "vouched": {
+                email
+                for _, email in vouched_addresses((record.organisation_id, s.email) for s in listed)
+            },
         },
     )
 

@@ -178,7 +178,10 @@ def make_document(
         )
 
 
-def make_signatory(partner: Partner, **fields):
+def make_signatory(partner: Partner, *, vouched: bool = True, **fields):
+    """An authorised signatory, its address confirmed. Vouched for by its organisation (the
+    address belongs to someone verified for it, as the organisation's people would arrange)
+    unless vouched=False."""
     from faker import Faker
 
     from signatories.models import AuthorisedSignatory
@@ -190,6 +193,11 @@ def make_signatory(partner: Partner, **fields):
         "confirmed_at": timezone.now(),  # confirmed from the address (None: not yet)
         **fields,
     }
+    if vouched:
+        person = User.objects.filter(email__iexact=values["email"]).first() or UserFactory(
+            email=values["email"], full_name=values["name"]
+        )
+        verify(person, partner.organisation)
     with scope(partnership=partner.partnership):
         return AuthorisedSignatory.objects.create(
             partnership=partner.partnership, partner=partner, **values

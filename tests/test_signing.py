@@ -21,6 +21,7 @@ from signatories import services, signing, signing_views
 from signatories.forms import SigningForm
 from signatories.models import (
     AuthorisedSignatory,
+    OrganisationDomain,
     Partner,
     PartnerStatus,
     RequestStatus,
@@ -228,9 +229,10 @@ def test_partners_with_no_address_at_all_are_listed_and_nothing_is_sent(
         ask(document, jane.partner, nowhere, first)
 
     assert sorted(caught.value.messages) == [
-        f"{name} has no authorised signatory or data protection e-mail address that has been "
-        "confirmed. Add an authorised signatory for it, or ask them to confirm their address "
-        "from the e-mail they were sent."
+        f"{name} has no authorised signatory whose address is confirmed and vouched for by it "
+        "(on one of its domains, or belonging to someone verified for it), and no confirmed "
+        "data protection e-mail address. Add an authorised signatory for it, or ask them to "
+        "confirm their address from the e-mail they were sent."
         for name in ("Quiet Police", "Silent Trust")
     ]
     assert outbox == []
@@ -1034,12 +1036,15 @@ def test_a_new_address_for_the_signatory_gets_a_new_link_and_the_old_one_stops(
     # The old link stops at once; the new address is asked to confirm itself first.
     assert reload(request).status == RequestStatus.VOID
     assert client.get(sign_url(old_token)).status_code == 410
-    (confirmation,) = outbox
-    assert confirmation.to == ["jane@luton.example.org"]
+    (confirmation,) = [m for m in outbox if m.to == ["jane@luton.example.org"]]
     assert "Confirm your address" in confirmation.subject
     confirm_path = re.search(r"/organisations/confirm-address/\S+/", confirmation.body).group(0)
     outbox.clear()
 
+    # Luton vouches for the new address: it is on Luton's own domain.
+    OrganisationDomain.objects.create(
+        organisation=jane.partner.organisation, domain="luton.example.org"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(confirm_path).status_code == 200
 

@@ -9,10 +9,12 @@ adding a partner or being made a member "for" an organisation grants nothing by 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from accord.context import acting
@@ -353,7 +355,9 @@ def test_a_signing_link_never_goes_to_an_unconfirmed_signatory_address(
     client, leeds, outbox, django_capture_on_commit_callbacks
 ):
     admin = make_member(leeds, Role.ADMINISTRATOR).user
-    partner = make_partner(leeds, OrganisationFactory(name="Quiet Trust"))
+    quiet = OrganisationFactory(name="Quiet Trust")
+    OrganisationDomain.objects.create(organisation=quiet, domain="quiet.example")
+    partner = make_partner(leeds, quiet)
     with scope(partnership=leeds), acting(user=admin):
         with django_capture_on_commit_callbacks(execute=True):
             services.add_signatory(
@@ -361,7 +365,7 @@ def test_a_signing_link_never_goes_to_an_unconfirmed_signatory_address(
             )
         (confirmation,) = outbox
         assert confirmation.to == ["sid@quiet.example"]
-        with pytest.raises(ValidationError, match="has been confirmed"):
+        with pytest.raises(ValidationError, match="whose address is confirmed"):
             signing.request_signatures(make_document(leeds), [partner], by=admin)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(link_in(confirmation))
@@ -412,3 +416,145 @@ def test_the_operator_verifies_a_person_checked_outside_accord(leicestershire_cc
     affiliation = Affiliation.objects.get(user=mallory, organisation=leicestershire_cc)
     assert affiliation.method == Affiliation.Method.OPERATOR
     assert affiliation.note == "Phoned the switchboard"
+
+
+def test_a_partnership_cannot_name_its_own_signatory_for_a_real_organisation(
+    client, leicestershire_cc, real_officer, mallory, outbox, django_capture_on_commit_callbacks
+):
+    """Threat: Mallory founds a partnership with the council as a partner, names her own
+    address as its Chief Executive, confirms it and asks for signatures; answer: the council
+    does not vouch for that address, so the link goes to its own confirmed data protection
+    address, never to her."""
+    client.force_login(mallory)
+    client.post(
+        reverse("tenancy:create"),
+        {"name": "Mallory's forum", "slug": "forum4", "organisation": leicestershire_cc.pk},
+    )
+    forum = Partnership.objects.get(slug="forum4")
+    with scope(partnership=forum):
+        partner = Partner.objects.get(organisation=leicestershire_cc)
+        with acting(user=mallory), django_capture_on_commit_callbacks(execute=True):
+            services.add_signatory(
+                partner, name="Mallory", position="Chief Executive", email="ceo@leics-gov.example"
+            )
+    confirm = next(m for m in outbox if m.to == ["ceo@leics-gov.example"])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(link_in(confirm))
+    outbox.clear()
+
+    with scope(partnership=forum), django_capture_on_commit_callbacks(execute=True):
+        (request,) = signing.request_signatures(make_document(forum), [partner], by=mallory)
+    assert request.email == "dpo@leics.gov.uk"
+    assert [m.to for m in outbox] == [["dpo@leics.gov.uk"]]
+    page = client.get(
+        reverse(
+            "signatories:signatories",
+            kwargs={"partnership_slug": "forum4", "partner_id": partner.pk},
+        )
+    ).content.decode()
+    assert "Not vouched for by Leicestershire County Council" in page
+
+
+@pytest.mark.parametrize("domain", ["gov.uk", "nhs.scot", "wales.nhs.uk", "sky.com", "pm.me"])
+def test_a_shared_or_public_domain_is_never_one_organisations_own(domain, leicestershire_cc):
+    """Threat: a shared mail domain listed as the council's would verify anyone on it;
+    answer: shared domains and public suffixes are refused."""
+    with pytest.raises(ValidationError, match="shared by many organisations"):
+        affiliations.add_domain(leicestershire_cc, domain)
+
+
+def test_a_second_record_for_an_organisation_already_on_accord_is_refused(
+    client, leicestershire_cc, mallory
+):
+    """Threat: a look-alike record of the same body collects its partners' links; answer: one
+    record a name, and the founder is sent to the existing one."""
+    client.force_login(mallory)
+    response = client.post(
+        reverse("tenancy:create"),
+        {"name": "Forum", "slug": "forum5", "new_organisation": " leicestershire  county COUNCIL"},
+    )
+    assert response.status_code == 200
+    assert Organisation.objects.filter(name__iexact="Leicestershire County Council").count() == 1
+    assert not Partnership.objects.filter(slug="forum5").exists()
+
+
+def test_only_a_strongly_verified_person_changes_an_ico_reference(client, mallory):
+    """Threat: the creator of a look-alike record claims the real body's ICO reference, which
+    other partnerships search by; answer: only someone verified by the body's domain or by the
+    operator may set or change it."""
+    client.force_login(mallory)
+    client.post(
+        reverse("tenancy:create"),
+        {"name": "Forum", "slug": "forum6", "new_organisation": "Nottinghamshire County Council"},
+    )
+    notts = Organisation.objects.get(name="Nottinghamshire County Council")
+    response = client.post(edit_url(notts), record_form(notts, ico_reference="Z7777777"))
+    assert response.status_code == 200
+    assert "Only someone verified for the organisation by an address on its own domain" in (
+        response.content.decode()
+    )
+    notts.refresh_from_db()
+    assert notts.ico_reference is None
+
+
+def test_an_address_change_taken_back_or_asked_by_someone_removed_never_takes_effect(
+    client,
+    leicestershire,
+    leicestershire_cc,
+    real_officer,
+    outbox,
+    django_capture_on_commit_callbacks,
+):
+    """Threat: a rogue insider asks for the data protection address to become theirs, then is
+    removed; answer: entering the current address again, or removing them, stops the link."""
+    insider = make_member(
+        leicestershire,
+        Role.VIEWER,
+        organisation=leicestershire_cc,
+        user=UserFactory(email="rogue@leics.gov.uk"),
+    ).user
+    client.force_login(insider)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            edit_url(leicestershire_cc),
+            record_form(leicestershire_cc, data_protection_email="x@evil.example"),
+        )
+    link = link_in(next(m for m in outbox if m.to == ["x@evil.example"]))
+
+    client.force_login(real_officer)
+    client.post(edit_url(leicestershire_cc), record_form(leicestershire_cc))  # unchanged
+    assert client.post(link).status_code == 410
+
+    client.force_login(insider)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            edit_url(leicestershire_cc),
+            record_form(leicestershire_cc, data_protection_email="y@evil.example"),
+        )
+    second = link_in(next(m for m in outbox if m.to == ["y@evil.example"]))
+    affiliation = Affiliation.objects.get(user=insider, organisation=leicestershire_cc)
+    affiliations.revoke(affiliation, by=real_officer)
+    assert client.post(second).status_code == 410
+    leicestershire_cc.refresh_from_db()
+    assert leicestershire_cc.data_protection_email == "dpo@leics.gov.uk"
+
+
+def test_the_data_protection_link_expires_and_stops_once_someone_is_verified(
+    client, leicestershire, leicestershire_cc, outbox, django_capture_on_commit_callbacks
+):
+    first = UserFactory(email="first@leics.gov.uk")
+    with django_capture_on_commit_callbacks(execute=True):
+        make_member(
+            leicestershire,
+            Role.VIEWER,
+            user=first,
+            organisation=leicestershire_cc,
+            verified=False,
+        )
+        affiliation = affiliations.request_affiliation(first, leicestershire_cc)
+    link = link_in(outbox[-1])
+    Affiliation.objects.filter(pk=affiliation.pk).update(
+        token_expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    assert client.post(link, {"action": "approve"}).status_code == 404
+    assert not affiliations.acts_for(first, leicestershire_cc)
