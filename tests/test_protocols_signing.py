@@ -652,7 +652,7 @@ def test_a_version_completes_when_the_last_partner_yet_to_sign_withdraws(
     with (
         scope(partnership=alpha),
         django_capture_on_commit_callbacks() as queued,
-        mock.patch.object(render_pdf, "delay_on_commit") as render,
+        mock.patch.object(services, "queue_on_commit") as render,
     ):
         change_partner_status(leaving, PartnerStatus.WITHDRAWN)
 
@@ -663,7 +663,7 @@ def test_a_version_completes_when_the_last_partner_yet_to_sign_withdraws(
     assert fresh(protocol).next_review_on == services.add_months(timezone.localdate(), 12)
     (entry,) = [e for e in audit(alpha, "protocol.version_signed") if "2.0" in e.summary]
     assert entry.summary == f"Every partner asked has signed {second}"
-    assert mock.call(alpha.pk, second.pk) in render.call_args_list  # its PDF is made afresh
+    assert mock.call(render_pdf, alpha.pk, second.pk) in render.call_args_list  # PDF afresh
     assert queued  # the withdrawal e-mails
 
 
