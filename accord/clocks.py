@@ -13,8 +13,9 @@ registers a sweep step per kind calling `run_due(kind)`: it selects the due rows
 (`due_now`), claims each with a
 conditional UPDATE, and in one transaction marks it done and acts, so two sweeps at once act
 once, a worker dying mid-act leaves the claim to lapse (LEASE) and the act's changes rolled
-back, and a failing act is released for the next sweep. ETA tasks may add precision; the rows
-are the truth.
+back, and a failing act is released for the next sweep. A row due before the next sweep is
+also queued as a task at its exact time (`run_clocks`, for minute precision); the rows stay
+the truth, and that task only runs the same selection early.
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from celery import shared_task
+from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from .models import Clock
+from .queueing import queue_at_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -102,10 +106,11 @@ def recompute(name: str, obj: models.Model, *, key: str = "") -> Clock | None:
         if current.due_at != due:
             open_rows.update(due_at=due, claimed_at=None)
             current.due_at = due
+            _sooner_than_the_sweep(name, due)
         return current
     try:
         with transaction.atomic():
-            return Clock.objects.create(
+            made = Clock.objects.create(
                 kind=name,
                 subject=subject,
                 key=key,
@@ -114,6 +119,21 @@ def recompute(name: str, obj: models.Model, *, key: str = "") -> Clock | None:
             )
     except IntegrityError:  # made by a concurrent recompute of the same facts
         return open_rows.first()
+    _sooner_than_the_sweep(name, due)
+    return made
+
+
+def _sooner_than_the_sweep(name: str, due: datetime) -> None:
+    """A row due before the next sweep is also run at its exact time."""
+    now = timezone.now()
+    if now < due <= now + timedelta(seconds=settings.SWEEP_INTERVAL_SECONDS):
+        queue_at_on_commit(run_clocks, due, name)
+
+
+@shared_task(name="accord.run_clocks")
+def run_clocks(name: str) -> int:
+    """Run one kind's due rows now (queued for the exact time of a row due between sweeps)."""
+    return run_due(name) if name in _kinds else 0
 
 
 def due_now(name: str, now: datetime | None = None) -> QuerySet:

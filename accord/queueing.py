@@ -24,6 +24,19 @@ def queue_now(task: Any, *args: Any, **kwargs: Any) -> bool:
     return True
 
 
+def queue_at_on_commit(task: Any, eta: Any, *args: Any) -> None:
+    """Publish `task(*args)` to run at `eta`, once the current transaction commits; a down
+    broker is logged (whatever it was for must not depend on it: the sweep is the truth)."""
+
+    def publish() -> None:
+        try:
+            task.apply_async(args=args, eta=eta)
+        except Exception:
+            logger.warning("Could not queue %s%r for %s", task.name, args, eta, exc_info=True)
+
+    transaction.on_commit(publish)
+
+
 def queue_on_commit(task: Any, *args: Any, **kwargs: Any) -> None:
     """Publish `task` once the current transaction commits (never if it rolls back)."""
     transaction.on_commit(lambda: queue_now(task, *args, **kwargs))

@@ -71,6 +71,22 @@ def _arguments(argv):
         help="skip the agreements figures (10,000 ISAs: register, exports, data-flow map)",
     )
     parser.add_argument(
+        "--no-clocks",
+        action="store_true",
+        help="skip the clocks and outbox figures (due selection, delivery rate, reminder latency)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["clocks"],
+        help="take only these figures (on a fresh database, without the seeded partnerships)",
+    )
+    parser.add_argument(
+        "--sweep-interval",
+        type=int,
+        default=None,
+        help="seconds between the real worker's sweeps (default SWEEP_INTERVAL_SECONDS)",
+    )
+    parser.add_argument(
         "--keep-db", action="store_true", help="leave the accord_bench database in place afterwards"
     )
     return parser.parse_args(argv)
@@ -176,8 +192,75 @@ def _postgres_version() -> str:
         return cur.fetchone()[0]
 
 
+def _clocks_only(args, database_url: str) -> int:
+    """`--only clocks`: the clocks and outbox figures on a fresh database, in their own file."""
+    import json
+
+    started = time.perf_counter()
+    name = f"{database.BENCH_DB_NAME}_clocks"  # beside a full run's, not in its way
+    bench_url = database.bench_url(database_url, name)
+    _say(f"Creating database {name}")
+    database.create(database_url, name)
+    try:
+        _setup_django(bench_url)
+        from django.core.management import call_command
+
+        from . import clocks
+
+        call_command("migrate", interactive=False, verbosity=0)
+        _say("Clocks and outbox")
+        figures = clocks.run(bench_url=bench_url, sweep_interval=args.sweep_interval, say=_say)
+        pg_version = _postgres_version()
+    finally:
+        _close_connections()
+        if args.keep_db:
+            _say(f"Kept database {name}")
+        else:
+            database.drop(database_url, name)
+            _say(f"Dropped database {name}")
+    import django
+
+    stamp = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    result = {
+        "timestamp": stamp,
+        "git_commit": _git_commit(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "postgresql": pg_version,
+        "cpus": os.cpu_count(),
+        "load_average_1m": _load_average(),
+        "seconds": {"total": round(time.perf_counter() - started, 2)},
+        "clocks": figures,
+    }
+    report.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(result, indent=2) + "\n"
+    paths = [
+        report.RESULTS_DIR / "clocks-latest.json",
+        report.RESULTS_DIR / f"clocks-run-{stamp.replace(':', '').replace('-', '')}.json",
+    ]
+    for path in paths:
+        path.write_text(text)
+    _say("")
+    _say(clocks.table(figures))
+    _say("")
+    _say(clocks.plans(figures))
+    _say(
+        f"Total {result['seconds']['total']:.1f} s. Figures written to "
+        + ", ".join(map(str, paths))
+    )
+    return 1 if clocks.failed(figures) else 0
+
+
 def main(argv=None) -> int:
     args = _arguments(argv)
+    if args.only == "clocks":
+        database_url = os.environ.get("DATABASE_URL", "")
+        if not database_url:
+            _say(
+                "Set DATABASE_URL to the PostgreSQL server (the benchmark makes its own database)."
+            )
+            return 2
+        return _clocks_only(args, database_url)
     started = time.perf_counter()
     load_start = _load_average()
     database_url = os.environ.get("DATABASE_URL", "")
@@ -246,6 +329,14 @@ def main(argv=None) -> int:
                     warmup=args.warmup,
                     say=_say,
                 )
+            clock_figures = None
+            if not args.no_clocks:
+                from . import clocks
+
+                _say("Clocks and outbox: due selection, delivery rate, reminder latency")
+                clock_figures = clocks.run(
+                    bench_url=bench_url, sweep_interval=args.sweep_interval, say=_say
+                )
         pg_version = _postgres_version()
     finally:
         _close_connections()
@@ -303,11 +394,13 @@ def main(argv=None) -> int:
                 if agreement_figures
                 else {}
             ),
+            **({"clocks": clock_figures["seconds"]} if clock_figures else {}),
             "total": round(time.perf_counter() - started, 2),
         },
         "pages": rows,
         "protocols": figures,
         "agreements": agreement_figures,
+        "clocks": clock_figures,
     }
     paths = report.write(result)
     _say("")
@@ -374,6 +467,13 @@ def main(argv=None) -> int:
             "one more, and the peak resident memory of a fresh process making one (aim < "
             f"{agreements.MEMORY_LIMIT_MB} MB)."
         )
+    if clock_figures is not None:
+        from . import clocks
+
+        _say(clocks.table(clock_figures))
+        _say("")
+        _say(clocks.plans(clock_figures))
+        _say("")
     load = result["load_average_1m"]
     _say(
         f"Latency: median of {args.requests} requests; App/bare = app ms / bare ms on the "
@@ -395,6 +495,10 @@ def main(argv=None) -> int:
     if agreement_figures is not None:
         failed = failed or any(p["queries_verdict"] != "OK" for p in agreement_figures["pages"])
         failed = failed or any(agreement_figures[k]["verdict"] != "OK" for k in ("xlsx", "csv"))
+    if clock_figures is not None:
+        from . import clocks
+
+        failed = failed or clocks.failed(clock_figures)
     return 1 if failed else 0
 
 

@@ -246,3 +246,33 @@ def test_a_deployment_from_before_the_engine_gets_rows_for_what_was_already_due(
 
     assert len(open_clocks("signing.reminder", request)) == 1
     assert len(open_clocks("signing.link_expiry", request)) == 1
+
+
+def test_a_row_due_before_the_next_sweep_is_also_queued_for_its_exact_time(
+    alpha, django_capture_on_commit_callbacks
+):
+    from unittest import mock
+
+    partner = make_partner(alpha, status=PartnerStatus.ACTIVE)
+    soon = timezone.now() + timedelta(seconds=20)
+    later = timezone.now() + timedelta(hours=2)
+    for due, expected in ((soon, 1), (later, 0)):
+        with (
+            mock.patch.object(clocks.run_clocks, "apply_async") as queued,
+            mock.patch.object(_kinds_due, "value", due),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            Clock.objects.filter(kind="tests.at").delete()
+            clocks.recompute("tests.at", partner)
+        assert queued.call_count == expected
+        if expected:
+            assert queued.call_args.kwargs == {"args": ("tests.at",), "eta": due}
+
+
+class _kinds_due:  # noqa: N801 (a holder the test moves)
+    value = None
+
+
+clocks.kind("tests.at", model=Partner, due_for=lambda partner: _kinds_due.value)(
+    lambda clock: "done"
+)
