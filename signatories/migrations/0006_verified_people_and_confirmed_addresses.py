@@ -8,76 +8,227 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('signatories', '0005_reminder_links'),
+        ("signatories", "0005_reminder_links"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='authorisedsignatory',
-            name='confirmed_at',
-            field=models.DateTimeField(blank=True, help_text='When the signatory confirmed the address; requests go only to confirmed ones.', null=True, verbose_name='address confirmed at'),
+            model_name="authorisedsignatory",
+            name="confirmed_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When the signatory confirmed the address; requests go only to confirmed ones.",
+                null=True,
+                verbose_name="address confirmed at",
+            ),
         ),
         migrations.AddField(
-            model_name='organisation',
-            name='data_protection_email_confirmed_at',
-            field=models.DateTimeField(blank=True, help_text='When someone at the address confirmed it; links go only to a confirmed address.', null=True),
+            model_name="organisation",
+            name="data_protection_email_confirmed_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When someone at the address confirmed it; links go only to a confirmed address.",
+                null=True,
+            ),
         ),
         migrations.CreateModel(
-            name='AddressConfirmation',
+            name="AddressConfirmation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('purpose', models.CharField(choices=[('data_protection', 'Data protection address'), ('signatory', "Authorised signatory's address")], max_length=20)),
-                ('email', models.EmailField(max_length=254)),
-                ('token_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('expires_at', models.DateTimeField()),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='address_confirmations', to='signatories.organisation')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('signatory', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='confirmations', to='signatories.authorisedsignatory')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[
+                            ("data_protection", "Data protection address"),
+                            ("signatory", "Authorised signatory's address"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254)),
+                ("token_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("expires_at", models.DateTimeField()),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="address_confirmations",
+                        to="signatories.organisation",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "signatory",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="confirmations",
+                        to="signatories.authorisedsignatory",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='OrganisationDomain',
+            name="OrganisationDomain",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('domain', models.CharField(max_length=253, unique=True, validators=[django.core.validators.RegexValidator('^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$', 'Enter a domain like essex.gov.uk, without www. or an @.')])),
-                ('added_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('added_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='domains', to='signatories.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "domain",
+                    models.CharField(
+                        max_length=253,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$",
+                                "Enter a domain like essex.gov.uk, without www. or an @.",
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "added_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "added_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="domains",
+                        to="signatories.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['domain'],
+                "ordering": ["domain"],
             },
         ),
         migrations.CreateModel(
-            name='Affiliation',
+            name="Affiliation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Awaiting verification'), ('verified', 'Verified'), ('refused', 'Refused'), ('revoked', 'Revoked')], default='pending', max_length=10)),
-                ('method', models.CharField(blank=True, choices=[('domain', "E-mail address on the organisation's own domain"), ('approved', 'Approved by a verified person of the organisation'), ('data_protection', 'Approved from its data protection address'), ('created', "Created the organisation's record"), ('operator', "Verified by Accord's operator")], max_length=20)),
-                ('requested_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('requested_in', models.CharField(blank=True, max_length=200, verbose_name='asked in')),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('note', models.CharField(blank=True, max_length=500)),
-                ('token_hash', models.CharField(blank=True, db_index=True, editable=False, max_length=64)),
-                ('token_sent_to', models.EmailField(blank=True, editable=False, max_length=254)),
-                ('token_expires_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='affiliations', to='signatories.organisation')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='affiliations', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Awaiting verification"),
+                            ("verified", "Verified"),
+                            ("refused", "Refused"),
+                            ("revoked", "Revoked"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("domain", "E-mail address on the organisation's own domain"),
+                            ("approved", "Approved by a verified person of the organisation"),
+                            ("data_protection", "Approved from its data protection address"),
+                            ("created", "Created the organisation's record"),
+                            ("operator", "Verified by Accord's operator"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("requested_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "requested_in",
+                    models.CharField(blank=True, max_length=200, verbose_name="asked in"),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("note", models.CharField(blank=True, max_length=500)),
+                (
+                    "token_hash",
+                    models.CharField(blank=True, db_index=True, editable=False, max_length=64),
+                ),
+                ("token_sent_to", models.EmailField(blank=True, editable=False, max_length=254)),
+                ("token_expires_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="affiliations",
+                        to="signatories.organisation",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="affiliations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['organisation__name', 'user__full_name'],
-                'indexes': [models.Index(fields=['organisation', 'status'], name='affiliation_status')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'organisation'), name='one_affiliation_each')],
+                "ordering": ["organisation__name", "user__full_name"],
+                "indexes": [
+                    models.Index(fields=["organisation", "status"], name="affiliation_status")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "organisation"), name="one_affiliation_each"
+                    )
+                ],
             },
         ),
     ]
