@@ -17,13 +17,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope
 
-from accord.context import acting
 from accord.mail import send_templated_email_each
 from tenancy.audit import log_action
 
 from .affiliations import acts_for
 from .models import AddressConfirmation, Affiliation, AuthorisedSignatory, Organisation
-from .partnerships import partnerships_of
+from .partnerships import log_for_organisation
 from .signing import ask_again_once_confirmed
 from .tokens import TOKEN_MAX_LENGTH, hash_token, new_token
 
@@ -188,17 +187,12 @@ def confirm(confirmation: AddressConfirmation) -> AddressConfirmation:
             token_hash=""
         )
         organisation.refresh_from_db()
-        with acting(organisation=organisation):
-            for partnership in partnerships_of(organisation):
-                with scope(partnership=partnership):
-                    log_action(
-                        partnership,
-                        "organisation.address_confirmed",
-                        f"{locked.email} was confirmed as the data protection address of "
-                        f"{organisation}",
-                        organisation,
-                        {"data_protection_email": [before or None, locked.email]},
-                    )
+        log_for_organisation(
+            organisation,
+            "organisation.address_confirmed",
+            f"{locked.email} was confirmed as the data protection address of {organisation}",
+            {"data_protection_email": [before or None, locked.email]},
+        )
     else:
         with scope(partnership=locked.signatory.partnership):
             signatory = AuthorisedSignatory.objects.select_for_update().get(pk=locked.signatory_id)

@@ -43,7 +43,7 @@ from .models import (
     domain_validator,
     email_domain,
 )
-from .partnerships import partnerships_of
+from .partnerships import log_for_organisation
 from .tokens import hash_token, new_token
 
 User = get_user_model()
@@ -452,16 +452,14 @@ def add_domain(organisation: Organisation, domain: str, *, by=None) -> Organisat
             )
     except IntegrityError as exc:
         raise ValidationError({"domain": f"{domain} belongs to another record."}) from exc
+    log_for_organisation(
+        organisation,
+        "organisation.domain_added",
+        f"Listed {domain} as a domain of {organisation}",
+        {"domain": [None, domain]},
+        by=by,
+    )
     with acting(user=by, organisation=organisation):
-        for partnership in partnerships_of(organisation):
-            with scope(partnership=partnership):
-                log_action(
-                    partnership,
-                    "organisation.domain_added",
-                    f"Listed {domain} as a domain of {organisation}",
-                    organisation,
-                    {"domain": [None, domain]},
-                )
         pending = Affiliation.objects.select_for_update().filter(
             organisation=organisation,
             status=Status.PENDING,
@@ -477,16 +475,13 @@ def remove_domain(record: OrganisationDomain, *, by) -> None:
     _require_verified(by, record.organisation)
     organisation, domain = record.organisation, record.domain
     record.delete()
-    with acting(user=by, organisation=organisation):
-        for partnership in partnerships_of(organisation):
-            with scope(partnership=partnership):
-                log_action(
-                    partnership,
-                    "organisation.domain_removed",
-                    f"Removed {domain} from the domains of {organisation}",
-                    organisation,
-                    {"domain": [domain, None]},
-                )
+    log_for_organisation(
+        organisation,
+        "organisation.domain_removed",
+        f"Removed {domain} from the domains of {organisation}",
+        {"domain": [domain, None]},
+        by=by,
+    )
 
 
 # --- The audit trail ----------------------------------------------------------------------

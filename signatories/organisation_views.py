@@ -53,20 +53,32 @@ def _editable(request, organisation_id: int) -> Organisation:
 @login_required
 def organisation(request, organisation_id: int):
     record = _visible(request, organisation_id)
-    can_edit = may_edit_organisation(request.user, record)
-    context = {"organisation": record, "can_edit": can_edit}
-    if can_edit:
-        context.update(
-            people=list(
+    if may_edit_organisation(request.user, record):
+        return _organisation_page(request, record, DomainForm())
+    return render(
+        request, "signatories/organisation.html", {"organisation": record, "can_edit": False}
+    )
+
+
+def _organisation_page(request, record: Organisation, domain_form: DomainForm):
+    """The record as its own verified people see it: their colleagues, domains and any
+    address waiting to be confirmed."""
+    return render(
+        request,
+        "signatories/organisation.html",
+        {
+            "organisation": record,
+            "can_edit": True,
+            "people": list(
                 Affiliation.objects.filter(
                     organisation=record, status=Affiliation.Status.VERIFIED
                 ).select_related("user")
             ),
-            domains=list(record.domains.all()),
-            domain_form=DomainForm(),
-            pending_address=addresses.pending_data_protection(record),
-        )
-    return render(request, "signatories/organisation.html", context)
+            "domains": list(record.domains.all()),
+            "domain_form": domain_form,
+            "pending_address": addresses.pending_data_protection(record),
+        },
+    )
 
 
 @login_required
@@ -116,22 +128,7 @@ def domains(request, organisation_id: int):
         else:
             messages.success(request, f"{added} is now listed as {record}'s domain.")
             return redirect("organisations:detail", organisation_id=record.pk)
-    return render(
-        request,
-        "signatories/organisation.html",
-        {
-            "organisation": record,
-            "can_edit": True,
-            "people": list(
-                Affiliation.objects.filter(
-                    organisation=record, status=Affiliation.Status.VERIFIED
-                ).select_related("user")
-            ),
-            "domains": list(record.domains.all()),
-            "domain_form": form,
-            "pending_address": addresses.pending_data_protection(record),
-        },
-    )
+    return _organisation_page(request, record, form)
 
 
 @require_POST

@@ -9,9 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django_scopes import scope, scopes_disabled
+from django_scopes import scopes_disabled
 
-from accord.context import acting, current_actor
+from accord.context import current_actor
 from accord.mail import send_templated_email_each
 from tenancy.audit import created, diff, log_action, snapshot
 from tenancy.models import Membership, Partnership
@@ -25,7 +25,7 @@ from .models import (
     PartnerStatus,
     normalise_ico_reference,
 )
-from .partnerships import partnerships_of
+from .partnerships import log_for_organisation
 from .signals import partner_status_changed
 from .signing import readdress_requests
 
@@ -171,16 +171,13 @@ def update_organisation(organisation: Organisation, *, by, **values) -> Organisa
             new_address,
         ]
     if changes:
-        with acting(user=by, organisation=organisation):
-            for partnership in partnerships_of(organisation):
-                with scope(partnership=partnership):
-                    log_action(
-                        partnership,
-                        "organisation.changed",
-                        f"Updated the record of {organisation}",
-                        organisation,
-                        changes,
-                    )
+        log_for_organisation(
+            organisation,
+            "organisation.changed",
+            f"Updated the record of {organisation}",
+            changes,
+            by=by,
+        )
         _tell_of_change(organisation, changes, by=by, asked=asked)
     return organisation
 
