@@ -35,8 +35,15 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from accord import clocks, outbox
+from accord.celery import app as celery_app
 from accord.models import Clock, OutboxMessage
-from tests.faults.servers import MailServer, RedisServer, WorkerProcess, wait_until
+from tests.faults.servers import (
+    MailServer,
+    RedisServer,
+    WorkerProcess,
+    point_celery_at,
+    wait_until,
+)
 
 from . import report
 
@@ -260,6 +267,9 @@ def reminder_latency(bench_url: str, interval: int, say) -> dict:
     redis_server = RedisServer().start() if own_redis else None
     broker_url = redis_server.url if redis_server else settings.REDIS_URL
     log_dir = tempfile.mkdtemp(prefix="accord-bench-worker-")
+    # The reminders' exact-time tasks go to the worker's broker, as a web process's would.
+    previous_broker = celery_app.conf.broker_url
+    point_celery_at(celery_app, broker_url)
     try:
         with MailServer() as server, scopes_disabled():
             subject = _reminder_subject()
@@ -300,6 +310,7 @@ def reminder_latency(bench_url: str, interval: int, say) -> dict:
             finally:
                 worker.stop()
     finally:
+        point_celery_at(celery_app, previous_broker)
         if redis_server is not None:
             redis_server.stop()
         shutil.rmtree(log_dir, ignore_errors=True)
