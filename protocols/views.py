@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accord.forms import add_form_errors, posted, report_refusal
 from documents.markup import render_markdown
+from signatories.affiliations import acts_for
 from tenancy.permissions import requires
 from tenancy.roles import Perm
 
@@ -67,10 +68,15 @@ def _to_protocol(request, protocol: Protocol):
 
 
 def _may_send(request, protocol: Protocol) -> bool:
-    """The lead organisation's people send for signature (and the administrator, for it)."""
+    """The lead organisation's people, verified for it, send for signature (and the
+    administrator, for it)."""
     membership = request.membership
     return membership.can(Perm.DRAFT_DOCUMENTS) and (
-        membership.is_administrator or membership.organisation_id == protocol.lead.organisation_id
+        membership.is_administrator
+        or (
+            membership.organisation_id == protocol.lead.organisation_id
+            and acts_for(request.user, protocol.lead.organisation)
+        )
     )
 
 

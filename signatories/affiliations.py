@@ -49,6 +49,8 @@ from .tokens import hash_token, new_token
 User = get_user_model()
 # How long the link e-mailed to a data protection address decides a request.
 LINK_LIFE = timedelta(days=14)
+# After a refusal, how long before being made a member "for" the organisation asks again.
+ASK_AGAIN_AFTER = timedelta(days=30)
 Status = Affiliation.Status
 Method = Affiliation.Method
 
@@ -168,6 +170,12 @@ def request_affiliation(
         return affiliation
     if affiliation.status == Status.PENDING and not made:
         return affiliation  # already asked
+    if (
+        affiliation.status == Status.REFUSED
+        and affiliation.decided_at is not None
+        and affiliation.decided_at > timezone.now() - ASK_AGAIN_AFTER
+    ):
+        return affiliation  # refused lately: not asked again and again
     affiliation.status = Status.PENDING
     affiliation.method = ""
     affiliation.requested_at = timezone.now()

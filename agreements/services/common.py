@@ -62,10 +62,12 @@ def membership_of(user) -> Membership | None:
 
 
 def is_lead_drafter(membership: Membership | None, agreement: Agreement) -> bool:
-    """A member who drafts documents and acts for the agreement's lead organisation."""
+    """A member who drafts documents and acts, verified, for the agreement's lead organisation."""
     if membership is None or not membership.can(Perm.DRAFT_DOCUMENTS):
         return False
-    return membership.organisation_id == agreement.lead.organisation_id
+    return membership.organisation_id == agreement.lead.organisation_id and acts_for(
+        membership.user, membership.organisation
+    )
 
 
 def may_change_parties(membership: Membership | None, agreement: Agreement) -> bool:

@@ -558,3 +558,41 @@ def test_the_data_protection_link_expires_and_stops_once_someone_is_verified(
     )
     assert client.post(link, {"action": "approve"}).status_code == 404
     assert not affiliations.acts_for(first, leicestershire_cc)
+
+
+def test_a_refused_person_is_not_asked_about_again_and_again(
+    leicestershire,
+    leicestershire_cc,
+    real_officer,
+    mallory,
+    outbox,
+    django_capture_on_commit_callbacks,
+):
+    """Threat: founding partnership after partnership to flood the organisation with requests
+    to approve; answer: after a refusal, nobody is asked again for 30 days."""
+    with django_capture_on_commit_callbacks(execute=True):
+        affiliation = affiliations.request_affiliation(mallory, leicestershire_cc)
+    affiliations.refuse(affiliation, by=real_officer)
+    outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = affiliations.request_affiliation(mallory, leicestershire_cc)
+    assert again.status == Affiliation.Status.REFUSED
+    assert outbox == []
+
+
+def test_an_unverified_member_of_the_lead_does_not_draft_for_it(alpha):
+    """Threat: a drafter whose membership names the lead organisation, unverified, changes an
+    agreement's parties; answer: drafting for the lead needs a verified link to it."""
+    from agreements.services.common import may_change_parties
+
+    from ..factories import make_agreement
+
+    agreement = make_agreement(alpha)
+    with scope(partnership=alpha):
+        lead = agreement.lead.organisation
+    drafter = make_member(alpha, Role.IG_OFFICER, organisation=lead, verified=False)
+    with scope(partnership=alpha):
+        assert not may_change_parties(drafter, agreement)
+    verify(drafter.user, lead)
+    with scope(partnership=alpha):
+        assert may_change_parties(drafter, agreement)
