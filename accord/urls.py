@@ -1,6 +1,7 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from accounts import views as accounts_views
 from tenancy import views as tenancy_views
@@ -27,6 +28,8 @@ urlpatterns = [
     # Nobody changes their own sign-in address (it names them in the audit trail and on
     # signatures): allauth's e-mail management page is not offered.
     path("accounts/email/", accounts_views.no_email_management),
+    # allauth sends a signed-in visitor of /accounts/ to its e-mail page: the profile instead.
+    path("accounts/", RedirectView.as_view(pattern_name="accounts:profile"), name="accounts_home"),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
     path("organisations/", include("signatories.organisation_urls")),

@@ -180,3 +180,13 @@ def test_code_request_does_not_reveal_who_has_an_account(client, outbox):
     assert outbox[-1].to == ["nobody@example.org"]
     assert "there is no account with this address" in outbox[-1].body
     assert not SIGN_IN_CODE.search(outbox[-1].body)
+
+
+def test_the_accounts_root_leads_to_the_profile_not_to_a_missing_page(client):
+    """With the e-mail page gone, /accounts/ leads a signed-in person to their profile."""
+    from .. import factories
+
+    client.force_login(factories.UserFactory())
+    response = client.get("/accounts/")
+    assert response.status_code == 302
+    assert response["Location"] == "/account/"
