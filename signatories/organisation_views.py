@@ -17,6 +17,7 @@ from . import addresses, affiliations, services
 from .forms import DecisionForm, DomainForm, OrganisationEditForm
 from .models import Affiliation, Organisation, OrganisationDomain
 from .permissions import may_edit_organisation, may_see_organisation
+from .signing_views import link_problem
 
 
 @login_required
@@ -169,14 +170,11 @@ def decide_by_link(request, token: str):
     for it yet: no sign-in; the secret is the key. A GET only shows the question."""
     affiliation = affiliations.find_by_token(token)
     if affiliation is None:
-        return render(
+        return link_problem(
             request,
-            "signatories/sign_problem.html",
-            {
-                "problem": "This link is not valid, or the request has already been answered. "
-                "Check you copied the whole link from the newest e-mail."
-            },
-            status=404,
+            "This link is not valid, or the request has already been answered. "
+            "Check you copied the whole link from the newest e-mail.",
+            404,
         )
     form = DecisionForm(request.POST or None, allowed=("approve", "refuse"))
     if request.method == "POST" and form.is_valid():
@@ -187,9 +185,7 @@ def decide_by_link(request, token: str):
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            return render(
-                request, "signatories/sign_problem.html", {"problem": exc.messages[0]}, status=410
-            )
+            return link_problem(request, exc.messages[0], 410)
         return render(
             request,
             "signatories/link_done.html",
@@ -210,19 +206,12 @@ def confirm_address(request, token: str):
     confirmation = addresses.find(token)
     problem = addresses.problem_with(confirmation)
     if problem:
-        return render(
-            request,
-            "signatories/sign_problem.html",
-            {"problem": problem},
-            status=404 if confirmation is None else 410,
-        )
+        return link_problem(request, problem, 404 if confirmation is None else 410)
     if request.method == "POST":
         try:
             addresses.confirm(confirmation)
         except ValidationError as exc:
-            return render(
-                request, "signatories/sign_problem.html", {"problem": exc.messages[0]}, status=410
-            )
+            return link_problem(request, exc.messages[0], 410)
         return render(
             request,
             "signatories/link_done.html",

@@ -43,7 +43,8 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
-def _problem(request, problem: str, status: int):
+def link_problem(request, problem: str, status: int):
+    """The page for an e-mailed link that cannot be used (signing, confirming, vouching)."""
     return render(request, "signatories/sign_problem.html", {"problem": problem}, status=status)
 
 
@@ -76,7 +77,7 @@ def _signing_page(request, sig_request: SignatureRequest, *, user, in_app: bool)
                 )
         except ValidationError as exc:
             if not hasattr(exc, "error_dict"):
-                return _problem(
+                return link_problem(
                     request,
                     exc.messages[0],
                     409 if getattr(exc, "code", None) == "answered" else 410,
@@ -104,7 +105,7 @@ def sign(request, token: str):
     """The e-mailed link: no sign-in; the secret in the address is the key."""
     sig_request, problem = signing.open_by_token(token)
     if problem:
-        return _problem(request, problem, 404 if sig_request is None else 410)
+        return link_problem(request, problem, 404 if sig_request is None else 410)
     return _signing_page(request, sig_request, user=None, in_app=False)
 
 
@@ -166,10 +167,10 @@ def sign_in_app(request, request_id: int):
     )
     problem = signing.problem_with(sig_request)
     if problem:
-        return _problem(request, problem, 410)
+        return link_problem(request, problem, 410)
     refusal = signing.why_not_sign_in_app(request.user, sig_request.partner)
     if refusal:
-        return _problem(request, refusal, 403)
+        return link_problem(request, refusal, 403)
     signing.mark_opened(sig_request)
     return _signing_page(request, sig_request, user=request.user, in_app=True)
 

@@ -3,10 +3,7 @@ the outbox and the sweep, and `manage.py due` for whoever is on call."""
 
 from __future__ import annotations
 
-import contextlib
 import re
-import socket
-import threading
 import time
 from datetime import datetime, timedelta
 from io import StringIO
@@ -22,6 +19,7 @@ from accord import sweeps
 from accord.models import Clock, OutboxMessage, SweepRun
 
 from .factories import make_outbox_message
+from .faults.servers import free_port, silent_port
 
 pytestmark = pytest.mark.django_db
 
@@ -37,39 +35,6 @@ FIELDS = {
     "last_sweep_age_seconds",
     "sweep_interval_seconds",
 }
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def silent_port():
-    """A port that accepts connections and never answers."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                accepted.append(listener.accept()[0])
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join()
-        for connection in accepted:
-            connection.close()
-        listener.close()
 
 
 def details(client) -> tuple[int, dict, float]:
@@ -154,7 +119,7 @@ def test_a_broker_that_answers_is_reported_reachable(client, settings):
 
 
 def test_a_broker_on_a_closed_port_is_reported_unreachable_at_once(client, settings):
-    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port()}/0"
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"
 
     status, report, took = details(client)
 

@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import signal
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
 
 import kombu.pools
 import pytest
-import redis
 from django.conf import settings
 from django.core import mail
 from django.core.cache import cache
@@ -42,6 +38,7 @@ from .factories import (
     make_member,
     make_partner,
 )
+from .faults.servers import RedisServer, free_port, silent_port
 
 pytestmark = [
     pytest.mark.django_db,
@@ -54,64 +51,6 @@ pytestmark = [
 LOGIN = "/accounts/login/"
 # The longest a request may wait on a stopped or silent broker (the settings allow about 2 s).
 FAIL_FAST_SECONDS = 5
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class RedisServer:
-    """A redis-server process of the test's own, on its own port, without persistence."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.url = f"redis://127.0.0.1:{port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def client(self) -> redis.Redis:
-        return redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1, retry=None)
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if self.client().ping():
-                    return
-            except redis.RedisError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"redis-server did not start on port {self.port}") from None
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        with pytest.raises(redis.ConnectionError):
-            self.client().ping()
 
 
 def _take_pools_afresh() -> None:
@@ -268,33 +207,6 @@ def test_an_invitation_is_saved_and_its_email_kept_while_redis_is_down(
     assert ["while.down@example.gov.uk"] in [message.to for message in mail.outbox]
 
 
-@contextlib.contextmanager
-def silent_server() -> Iterator[int]:
-    """A port that accepts connections and never answers: a broker that hangs."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                accepted.append(listener.accept()[0])
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join()
-        for connection in accepted:
-            connection.close()
-        listener.close()
-
-
 @pytest.mark.parametrize("broker", ["stopped", "silent"])
 def test_publishing_a_task_fails_fast_when_the_broker_is_stopped_or_silent(
     on_redis, settings, broker
@@ -315,7 +227,7 @@ def test_publishing_a_task_fails_fast_when_the_broker_is_stopped_or_silent(
         if broker == "stopped":
             on_redis.stop()
         else:
-            port = stack.enter_context(silent_server())
+            port = stack.enter_context(silent_port())
             stack.enter_context(publishing_to(settings, f"redis://127.0.0.1:{port}/0"))
         # In a thread, so that a publish that hangs fails the test instead of stopping the run
         # (closing the silent server's connections then releases it).
