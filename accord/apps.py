@@ -1,14 +1,9 @@
 from django.apps import AppConfig
 
 
-class AccordConfig(AppConfig):
+class SiteConfig(AppConfig):
+    """The project's wiring, above every app: root URLs, the demo data, the Celery app."""
+
     name = "accord"
-    verbose_name = "Accord"
-
-    def ready(self) -> None:
-        from django.db.models.signals import post_migrate
-
-        # The sweep's own steps (the outbox's backstop) are registered with its tasks.
-        from . import clocks, tasks  # noqa: F401
-
-        post_migrate.connect(clocks.reconcile_new_kinds, sender=self, dispatch_uid="clocks")
+    label = "site"
+    verbose_name = "Accord site"

@@ -46,20 +46,21 @@ INSTALLED_APPS = [
     "guardian",
     "django_filters",
     "django_htmx",
-    "accord",
+    "accord.kernel",
     "accounts",
     "tenancy",
     "documents",
     "signatories",
     "protocols",
     "agreements",
+    "accord",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "accord.middleware.RequestContextMiddleware",
-    "accord.middleware.PermissionsPolicyMiddleware",
+    "accord.kernel.middleware.RequestContextMiddleware",
+    "accord.kernel.middleware.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -314,7 +315,7 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "accord.context.RequestIdLogFilter"}},
+    "filters": {"request_id": {"()": "accord.kernel.context.RequestIdLogFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
     },
@@ -330,4 +331,4 @@ LOGGING = {
     "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
-FORM_RENDERER = "accord.forms.GovUKFormRenderer"
+FORM_RENDERER = "accord.kernel.forms.GovUKFormRenderer"

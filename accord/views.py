@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from kombu import Connection
 
-from .models import OutboxMessage, SweepRun
+from .kernel.models import OutboxMessage, SweepRun
 
 # How long /healthz/details waits for the broker to answer.
 BROKER_PING_SECONDS = 1

@@ -3,7 +3,7 @@ from typing import Any
 from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter
 
-from accord import outbox
+from accord.kernel import outbox
 
 
 def sign_in_code_minutes() -> int:

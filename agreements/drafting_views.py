@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accord.forms import add_form_errors, posted, posted_id, report_refusal
+from accord.kernel.forms import add_form_errors, posted, posted_id, report_refusal
 from documents.markup import render_markdown
 from protocols.models import Legislation
 from protocols.services import ensure_legislation

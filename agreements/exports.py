@@ -1,6 +1,6 @@
 """The register's downloads: the filtered view as CSV (streamed) or Excel (written row by row
 to a temporary file, then sent from it), in constant memory whatever the number of rows. Both
-go through accord.spreadsheets, which keeps text that looks like a formula inert."""
+go through accord.kernel.spreadsheets, which keeps text that looks like a formula inert."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_scopes import scope
 from openpyxl import Workbook
 
-from accord import spreadsheets
+from accord.kernel import spreadsheets
 
 from .filters import DUE, OVERDUE, basis_labels, review_state
 from .models import Agreement, AgreementParty, AgreementStatus

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
-from accord.forms import (
+from accord.kernel.forms import (
     CharField,
     IntegerField,
     ModelChoiceField,

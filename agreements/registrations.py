@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models.signals import post_delete, post_save
 from django_scopes import scope
 
-from accord import sweeps
+from accord.kernel import sweeps
 from signatories.models import Partner, PartnerStatus
 from signatories.signals import partner_status_changed, signature_recorded
 from signatories.signing import register_superseded_check

@@ -34,9 +34,9 @@ from django.test import override_settings
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from accord import clocks, outbox
 from accord.celery import app as celery_app
-from accord.models import Clock, OutboxMessage
+from accord.kernel import clocks, outbox
+from accord.kernel.models import Clock, OutboxMessage
 from tests.faults.servers import (
     MailServer,
     RedisServer,

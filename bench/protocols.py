@@ -99,9 +99,9 @@ def queued_tasks() -> Iterator[Counter]:
     Rendering 40 PDFs while seeding would take minutes, and the bench has no worker: the
     build the task does is timed on its own below.
     """
-    import accord.outbox
+    import accord.kernel.outbox
     import protocols.services
-    from accord.tasks import deliver_message
+    from accord.kernel.tasks import deliver_message
     from protocols.tasks import render_pdf
 
     queued: Counter = Counter()
@@ -111,7 +111,7 @@ def queued_tasks() -> Iterator[Counter]:
         queued[names.get(task.name, task.name)] += 1
 
     with (
-        mock.patch.object(accord.outbox, "queue_on_commit", count),
+        mock.patch.object(accord.kernel.outbox, "queue_on_commit", count),
         mock.patch.object(protocols.services, "queue_on_commit", count),
     ):
         yield queued

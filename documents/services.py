@@ -11,7 +11,7 @@ from django.db import transaction
 from django_scopes import get_scope
 from django_scopes.exceptions import ScopeError
 
-from accord.context import acting, current_actor
+from accord.kernel.context import acting, current_actor
 from tenancy.audit import created, log_action
 from tenancy.models import Partnership
 

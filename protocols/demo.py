@@ -35,7 +35,7 @@ from django.contrib.auth import get_user_model
 from django.utils.text import slugify
 from django_scopes import scope
 
-from accord.context import acting
+from accord.kernel.context import acting
 from documents.pdf import renders_on_demand
 from signatories import addresses, demo_data, signing
 from signatories.affiliations import add_domain

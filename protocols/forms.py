@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from accord.forms import IntegerField, ModelChoiceField, ModelMultipleChoiceField
+from accord.kernel.forms import IntegerField, ModelChoiceField, ModelMultipleChoiceField
 from documents.markup import MAX_BODY_CHARS
 from signatories.models import Partner, PartnerStatus
 

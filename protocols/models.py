@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django_scopes import ScopedManager
 
-from accord.cadences import SIGNING_MAX_REMINDERS, SIGNING_REMINDER_EVERY_DAYS
+from accord.kernel.cadences import SIGNING_MAX_REMINDERS, SIGNING_REMINDER_EVERY_DAYS
 
 
 class Protocol(models.Model):

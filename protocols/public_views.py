@@ -11,7 +11,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django_scopes import scope
 
-from accord.queueing import queue_on_commit
+from accord.kernel.queueing import queue_on_commit
 from documents.pdf import find_stored_pdf, state_key
 from signatories.models import PartnerStatus, Signature
 from tenancy.models import Partnership

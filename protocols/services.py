@@ -17,9 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from accord.context import service
-from accord.mail import send_templated_email, send_templated_email_each
-from accord.queueing import queue_on_commit
+from accord.kernel.context import service
+from accord.kernel.mail import send_templated_email, send_templated_email_each
+from accord.kernel.queueing import queue_on_commit
 from documents.markup import MAX_BODY_CHARS, render_markdown, sanitise_html
 from documents.pdf import renders_queued
 from documents.services import freeze

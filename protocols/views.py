@@ -9,7 +9,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accord.forms import add_form_errors, posted, report_refusal
+from accord.kernel.forms import add_form_errors, posted, report_refusal
 from documents.markup import render_markdown
 from signatories.affiliations import acts_for
 from tenancy.permissions import requires

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope
 
-from accord.mail import send_templated_email_each
+from accord.kernel.mail import send_templated_email_each
 from tenancy.audit import log_action
 
 from .affiliations import acts_for

@@ -29,8 +29,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from accord.context import acting
-from accord.mail import send_templated_email_each
+from accord.kernel.context import acting
+from accord.kernel.mail import send_templated_email_each
 from tenancy.audit import log_action
 from tenancy.models import Membership, Partnership
 

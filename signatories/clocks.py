@@ -1,4 +1,4 @@
-"""What falls due in signing and partnership: on Accord's one clock engine (accord.clocks).
+"""What falls due in signing and partnership: on Accord's one clock engine (accord.kernel.clocks).
 
 - a signature request's next reminder: (last reminder, else sending) + its cadence, while
   reminders remain and before the link expires;
@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from accord import clocks
-from accord.mail import send_templated_email
+from accord.kernel import clocks
+from accord.kernel.mail import send_templated_email
 from tenancy.audit import log_action
 from tenancy.sweeps import in_partnership
 

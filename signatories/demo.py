@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django_scopes import scope
 
-from accord.context import acting
+from accord.kernel.context import acting
 from tenancy.audit import log_action
 from tenancy.models import Membership, Partnership
 from tenancy.roles import Role

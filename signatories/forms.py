@@ -1,6 +1,6 @@
 from django import forms
 
-from accord.forms import ModelChoiceField
+from accord.kernel.forms import ModelChoiceField
 from documents.verify import normalise_sha256
 
 from .models import (

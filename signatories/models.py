@@ -7,7 +7,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django_scopes import ScopedManager
 
-from accord.cadences import SIGNING_MAX_REMINDERS, SIGNING_REMINDER_EVERY_DAYS
+from accord.kernel.cadences import SIGNING_MAX_REMINDERS, SIGNING_REMINDER_EVERY_DAYS
 
 ICO_REFERENCE_PATTERN = r"^Z(?:\d{7}|[A-Z]\d{6})$"
 ico_reference_validator = RegexValidator(

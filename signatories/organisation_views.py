@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accord.forms import add_form_errors
+from accord.kernel.forms import add_form_errors
 
 from . import addresses, affiliations, services
 from .forms import DecisionForm, DomainForm, OrganisationEditForm

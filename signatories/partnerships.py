@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_scopes import scope, scopes_disabled
 
-from accord.context import acting
+from accord.kernel.context import acting
 from tenancy.audit import log_action
 from tenancy.models import Partnership
 

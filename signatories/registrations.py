@@ -2,8 +2,8 @@
 
 from django.db.models.signals import post_save
 
-from accord import sweeps
-from accord.context import current_actor
+from accord.kernel import sweeps
+from accord.kernel.context import current_actor
 from tenancy import dashboard, directory, navigation
 from tenancy.audit import describe_actions
 from tenancy.roles import Perm

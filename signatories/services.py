@@ -11,8 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from accord.context import current_actor
-from accord.mail import send_templated_email_each
+from accord.kernel.context import current_actor
+from accord.kernel.mail import send_templated_email_each
 from tenancy.audit import created, diff, log_action, snapshot
 from tenancy.models import Membership, Partnership
 

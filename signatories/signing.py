@@ -24,10 +24,10 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django_scopes import get_scope, scope, scopes_disabled
 
-from accord import clocks
-from accord.cadences import SIGNING_MAX_REMINDERS, SIGNING_REMINDER_EVERY_DAYS
-from accord.context import acting
-from accord.mail import send_templated_email
+from accord.kernel import clocks
+from accord.kernel.cadences import SIGNING_MAX_REMINDERS, SIGNING_REMINDER_EVERY_DAYS
+from accord.kernel.context import acting
+from accord.kernel.mail import send_templated_email
 from documents.models import FrozenDocument
 from tenancy.audit import log_action
 from tenancy.models import Partnership

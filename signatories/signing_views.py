@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 from django_scopes import scope, scopes_disabled
 
-from accord.forms import add_form_errors
+from accord.kernel.forms import add_form_errors
 from documents.seal import SealCheck, check_seal
 from documents.uploads import LimitedUploadHandler
 from documents.verify import VerifyMatch, find_by_sha256, sha256_of_bytes

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from accord.forms import add_form_errors
+from accord.kernel.forms import add_form_errors
 from tenancy.models import Membership
 from tenancy.permissions import requires
 from tenancy.roles import Perm

@@ -12,7 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django_scopes import scopes_disabled
 
-from accord.context import current_actor
+from accord.kernel.context import current_actor
 
 from .models import AuditEntry, Membership, Partnership
 

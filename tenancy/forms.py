@@ -1,7 +1,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from accord.forms import ModelChoiceField
+from accord.kernel.forms import ModelChoiceField
 
 from .models import Partnership
 from .roles import ROLE_HINTS, Role

@@ -7,8 +7,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accord import outbox
-from accord.models import OutboxMessage
+from accord.kernel import outbox
+from accord.kernel.models import OutboxMessage
 
 from .audit import log_action
 from .permissions import requires

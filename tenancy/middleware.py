@@ -11,7 +11,7 @@ from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django_scopes import scope
 
-from accord.context import acting
+from accord.kernel.context import acting
 
 from .models import Membership, Partnership
 from .permissions import required_permission

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from accord.context import acting, current_actor
-from accord.mail import send_templated_email
+from accord.kernel.context import acting, current_actor
+from accord.kernel.mail import send_templated_email
 
 from .audit import created, diff, log_action, snapshot
 from .directory import member_acts_for, partnership_created

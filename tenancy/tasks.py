@@ -14,7 +14,7 @@ from .sweeps import in_partnership
 def partnership_task(name: str, **options: Any) -> Callable:
     """Turn `func(partnership, *ids)` into a Celery task called as `task(partnership_id, *ids)`.
 
-    Queue it with `accord.queueing.queue_on_commit(task, ...)` so it runs only once the
+    Queue it with `accord.kernel.queueing.queue_on_commit(task, ...)` so it runs only once the
     caller's change is saved, and a down broker is logged rather than raised.
     """
 

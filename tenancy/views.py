@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_scopes import scope, scopes_disabled
 
-from accord import spreadsheets
+from accord.kernel import spreadsheets
 
 from . import directory, services
 from .dashboard import cards_for

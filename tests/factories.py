@@ -362,7 +362,7 @@ def facts_changed(model, pk) -> None:
     time): recompute its clocks, as the services do when they change a fact."""
     from django_scopes import scopes_disabled
 
-    from accord import clocks
+    from accord.kernel import clocks
 
     with scopes_disabled():
         obj = model.objects.get(pk=pk)
@@ -373,7 +373,7 @@ def facts_changed(model, pk) -> None:
 
 def make_outbox_message(partnership: Partnership | None = None, **fields):
     """An e-mail in the outbox (not delivered: failed, unless told otherwise)."""
-    from accord.models import OutboxMessage
+    from accord.kernel.models import OutboxMessage
 
     values = {
         "to": [UserFactory.build().email],

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_scopes import scope
 
-from accord import sweeps
+from accord.kernel import sweeps
 from agreements import services
 from agreements.facts import SECTION_KEYS, SECTIONS
 from agreements.models import Agreement, AgreementStatus, DataItem

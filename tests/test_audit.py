@@ -17,7 +17,7 @@ from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scope, scopes_disabled
 
-from accord.context import acting
+from accord.kernel.context import acting
 from signatories import services as partner_services
 from signatories.models import Organisation, Partner, PartnerStatus
 from tenancy import services

@@ -21,10 +21,10 @@ from django.db import connections, transaction
 from django.utils import timezone
 from django_scopes import scope
 
-from accord import sweeps
 from accord.celery import app as celery_app
-from accord.mail import send_templated_email
-from accord.tasks import sweep
+from accord.kernel import sweeps
+from accord.kernel.mail import send_templated_email
+from accord.kernel.tasks import sweep
 from signatories.models import Partner, PartnerStatus
 from signatories.services import change_partner_status
 from tenancy.models import AuditEntry
@@ -295,11 +295,11 @@ def test_a_failing_sweep_step_does_not_stop_the_others(monkeypatch, alpha):
     due = withdrawing(alpha, "Due Council", days_ago=30)
 
     logged = Recorder()
-    logging.getLogger("accord.sweeps").addHandler(logged)
+    logging.getLogger("accord.kernel.sweeps").addHandler(logged)
     try:
         done = sweeps.run_all()
     finally:
-        logging.getLogger("accord.sweeps").removeHandler(logged)
+        logging.getLogger("accord.kernel.sweeps").removeHandler(logged)
 
     assert done["aaa.broken"] == -1
     assert done["zzz.counting"] == 3

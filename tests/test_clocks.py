@@ -12,8 +12,8 @@ from django.db import connection
 from django.utils import timezone
 from django_scopes import scope
 
-from accord import clocks, sweeps
-from accord.models import Clock, SweepRun
+from accord.kernel import clocks, sweeps
+from accord.kernel.models import Clock, SweepRun
 from agreements.models import Agreement
 from signatories import clocks as signing_clocks
 from signatories import signing

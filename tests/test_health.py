@@ -15,8 +15,8 @@ from django.db import OperationalError
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
-from accord import sweeps
-from accord.models import Clock, OutboxMessage, SweepRun
+from accord.kernel import sweeps
+from accord.kernel.models import Clock, OutboxMessage, SweepRun
 
 from .factories import make_outbox_message
 from .faults.servers import free_port, silent_port

@@ -13,9 +13,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accord import outbox
-from accord.mail import send_templated_email
-from accord.models import OutboxMessage
+from accord.kernel import outbox
+from accord.kernel.mail import send_templated_email
+from accord.kernel.models import OutboxMessage
 from tenancy.models import AuditEntry
 from tenancy.roles import Role
 

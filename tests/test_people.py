@@ -537,7 +537,7 @@ def test_an_administrator_cannot_change_their_own_roles(admin_client, alpha, ali
 def test_the_last_administrator_cannot_be_demoted(alpha, alice):
     from django.core.exceptions import ValidationError
 
-    from accord.context import acting
+    from accord.kernel.context import acting
     from tenancy import services as tenancy_services
 
     member = membership_of(alpha, alice)

@@ -24,9 +24,9 @@ from django_scopes import scope
 from kombu.exceptions import OperationalError
 from kombu.utils.collections import eqhash
 
-from accord import outbox
 from accord.celery import app as celery_app
-from accord.models import OutboxMessage
+from accord.kernel import outbox
+from accord.kernel.models import OutboxMessage
 from tenancy.models import Invitation
 from tenancy.roles import Role
 
@@ -211,7 +211,7 @@ def test_an_invitation_is_saved_and_its_email_kept_while_redis_is_down(
 def test_publishing_a_task_fails_fast_when_the_broker_is_stopped_or_silent(
     on_redis, settings, broker
 ):
-    from accord.tasks import sweep
+    from accord.kernel.tasks import sweep
 
     outcome: list[BaseException | None] = []
 

@@ -951,7 +951,7 @@ def test_two_sweeps_at_once_send_each_reminder_once(alpha, asked, sweep, outbox)
 
 
 def test_the_sweep_registers_the_reminder_step():
-    from accord import sweeps
+    from accord.kernel import sweeps
 
     assert sweeps.steps()["signing.reminders"] is signatories_clocks.send_due_reminders
 

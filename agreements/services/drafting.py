@@ -12,8 +12,8 @@ from django.db.models import Max
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from accord.context import service
-from accord.forms import NUL_MESSAGE, has_nul
+from accord.kernel.context import service
+from accord.kernel.forms import NUL_MESSAGE, has_nul
 from documents.markup import MAX_BODY_CHARS
 from protocols.models import Legislation, Protocol
 from protocols.services import ensure_legislation

@@ -13,10 +13,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from accord import clocks
-from accord.context import service
-from accord.mail import send_templated_email_each
-from accord.queueing import queue_on_commit
+from accord.kernel import clocks
+from accord.kernel.context import service
+from accord.kernel.mail import send_templated_email_each
+from accord.kernel.queueing import queue_on_commit
 from documents.models import FrozenDocument
 from documents.pdf import renders_queued
 from documents.services import freeze

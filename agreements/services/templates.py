@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accord.context import service
+from accord.kernel.context import service
 from documents.markup import MAX_BODY_CHARS
 from tenancy.audit import log_action
 from tenancy.models import Partnership

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from accord.db import refuse_changes
+from accord.kernel.db import refuse_changes
 
 
 class Migration(migrations.Migration):

@@ -12,8 +12,8 @@ import pytest
 from django.utils import timezone
 from django_scopes import scope
 
-from accord import outbox
-from accord.models import OutboxMessage
+from accord.kernel import outbox
+from accord.kernel.models import OutboxMessage
 
 Status = OutboxMessage.Status
 

@@ -14,8 +14,8 @@ import time
 import pytest
 from django_scopes import scope
 
-from accord import sweeps
-from accord.models import OutboxMessage
+from accord.kernel import sweeps
+from accord.kernel.models import OutboxMessage
 from protocols import services as protocols
 from signatories.models import RequestStatus, Signature, SignatureRequest
 from tenancy.models import AuditEntry, Invitation

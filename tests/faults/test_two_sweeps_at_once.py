@@ -13,8 +13,8 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from accord import clocks, outbox
-from accord.models import Clock, OutboxMessage
+from accord.kernel import clocks, outbox
+from accord.kernel.models import Clock, OutboxMessage
 
 from .conftest import needs_postgresql
 

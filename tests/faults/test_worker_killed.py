@@ -11,9 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_scopes import scope
 
-from accord import outbox
-from accord.models import OutboxMessage
-from accord.tasks import sweep
+from accord.kernel import outbox
+from accord.kernel.models import OutboxMessage
+from accord.kernel.tasks import sweep
 
 from .conftest import needs_postgresql, needs_redis_server
 from .servers import wait_until

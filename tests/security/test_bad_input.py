@@ -5,7 +5,7 @@ OverflowError) and negative ids. Each is refused where it arrives, with a messag
 changes nothing and never answers 500.
 
 The forms are found by walking every module of Accord's apps, so a form added later is
-covered (and held to the shared field classes of accord.forms) without editing this file."""
+covered (and held to the shared field classes of accord.kernel.forms) without editing this file."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django_scopes import scope
 
-import accord.forms
-from accord.converters import MAX_ID, IdConverter, TextConverter, parse_id
+import accord.kernel.forms
+from accord.kernel.converters import MAX_ID, IdConverter, TextConverter, parse_id
 from agreements.models import AgreementComment
 from protocols.models import Legislation
 from signatories.models import Organisation, Partner
@@ -85,20 +85,20 @@ def test_the_url_converters_match_no_id_or_text_the_database_cannot_compare():
 @pytest.mark.smoke  # also on SQLite, where the overflow was a 500
 def test_an_id_past_64_bits_is_refused_before_any_query(alpha, django_assert_num_queries):
     """Threat: on SQLite, `pk__in=[99999999999999999999]` raises OverflowError (a 500), as the
-    statutes and partners choices did. Answer: the record choice fields of accord.forms check
+    statutes and partners choices did. Answer: the record choice fields of accord.kernel.forms check
     each id with parse_id first, so no query runs and the answer is "not one of the options"
     on every database."""
     with scope(partnership=alpha):
-        several = accord.forms.ModelMultipleChoiceField(queryset=Legislation.objects.all())
-        one = accord.forms.ModelChoiceField(queryset=Partner.objects.all())
+        several = accord.kernel.forms.ModelMultipleChoiceField(queryset=Legislation.objects.all())
+        one = accord.kernel.forms.ModelChoiceField(queryset=Partner.objects.all())
         for value in (HUGE, JUST_PAST_64_BITS, SUPERSCRIPT, ARABIC_INDIC, NEGATIVE, NUL):
             with django_assert_num_queries(0):
                 with pytest.raises(forms.ValidationError) as refused:
                     several.clean(["1", value])
-                assert refused.value.messages == [accord.forms.CHOOSE_FROM_LIST]
+                assert refused.value.messages == [accord.kernel.forms.CHOOSE_FROM_LIST]
                 with pytest.raises(forms.ValidationError) as refused:
                     one.clean(value)
-                assert refused.value.messages == [accord.forms.CHOOSE_ONE]
+                assert refused.value.messages == [accord.kernel.forms.CHOOSE_ONE]
 
 
 # --- Every form field of Accord ------------------------------------------------------------------
@@ -137,11 +137,11 @@ def _form_fields() -> list[tuple[str, str, forms.Field]]:
 
 
 FORM_FIELDS = _form_fields()
-# The field classes that guard a query or a number: the project's own (accord.forms).
+# The field classes that guard a query or a number: the project's own (accord.kernel.forms).
 GUARDED = [
-    (forms.ModelMultipleChoiceField, accord.forms.ModelMultipleChoiceField),
-    (forms.ModelChoiceField, accord.forms.ModelChoiceField),
-    (forms.IntegerField, accord.forms.IntegerField),
+    (forms.ModelMultipleChoiceField, accord.kernel.forms.ModelMultipleChoiceField),
+    (forms.ModelChoiceField, accord.kernel.forms.ModelChoiceField),
+    (forms.IntegerField, accord.kernel.forms.IntegerField),
 ]
 # Fields whose answer is never text the database stores: an upload, a tick.
 NOT_TEXT = (forms.FileField, forms.BooleanField)
@@ -168,12 +168,12 @@ def test_every_form_of_accord_was_found():
 def test_every_record_choice_and_whole_number_uses_the_guarded_fields():
     """Threat: a new form uses Django's ModelChoiceField, ModelMultipleChoiceField or
     IntegerField, which query with (or store) whatever was posted. Answer: every such field
-    of every form is accord.forms' own, which refuses what the database cannot compare."""
+    of every form is accord.kernel.forms' own, which refuses what the database cannot compare."""
     unguarded = []
     for where, name, field in FORM_FIELDS:
         ours = next((ours for django, ours in GUARDED if isinstance(field, django)), None)
         if ours is not None and not isinstance(field, ours):
-            unguarded.append(f"{where}.{name}: use accord.forms.{ours.__name__}")
+            unguarded.append(f"{where}.{name}: use accord.kernel.forms.{ours.__name__}")
     assert unguarded == []
 
 
@@ -321,7 +321,7 @@ def test_a_partner_that_is_no_record_is_refused_on_the_send_page(client, alpha, 
 @pytest.mark.parametrize(
     "data, problem",
     [
-        ({"version": "1", "body": NUL}, accord.forms.NUL_MESSAGE),
+        ({"version": "1", "body": NUL}, accord.kernel.forms.NUL_MESSAGE),
         ({"version": SUPERSCRIPT, "body": "x"}, "reload the page and try again."),
         ({"version": ARABIC_INDIC, "body": "x"}, "reload the page and try again."),
         ({"version": HUGE, "body": "x"}, "reload the page and try again."),

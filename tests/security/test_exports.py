@@ -13,7 +13,7 @@ from django.urls import reverse
 from django_scopes import scope
 from openpyxl import Workbook, load_workbook
 
-from accord.spreadsheets import csv_text, neutralise, sheet_cell, workbook_response
+from accord.kernel.spreadsheets import csv_text, neutralise, sheet_cell, workbook_response
 from signatories.models import Partner
 from tenancy.models import AuditEntry
 from tenancy.roles import Role

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from accord.context import acting
+from accord.kernel.context import acting
 from signatories import affiliations, services, signing
 from signatories.models import (
     Affiliation,

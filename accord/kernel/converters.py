@@ -6,7 +6,7 @@ number past the 64-bit range makes SQLite raise OverflowError; `str` and `path` 
 character, which PostgreSQL refuses in any text. With these converters such an address matches
 no page (404) instead of reaching a query the database cannot run.
 
-`parse_id` is the same rule for ids that come in forms and posted values (accord.forms uses
+`parse_id` is the same rule for ids that come in forms and posted values (accord.kernel.forms uses
 it for every choice of a record). The converters are registered once, when the `accord`
 package is imported, before any URLconf is read.
 """

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from accord import sweeps
-from accord.models import Clock, OutboxMessage, SweepRun
+from accord.kernel import sweeps
+from accord.kernel.models import Clock, OutboxMessage, SweepRun
 
 Status = OutboxMessage.Status
 # A message claimed longer ago than this belongs to a worker that died while sending.

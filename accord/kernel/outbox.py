@@ -1,7 +1,7 @@
 """The outbox: every e-mail is stored with the change that causes it, then delivered once.
 
 `enqueue()` writes the message in the caller's transaction and, once it commits, asks a worker
-to deliver it (accord.queueing). Queueing is only an accelerator: when the broker is down the
+to deliver it (accord.kernel.queueing). Queueing is only an accelerator: when the broker is down the
 failure is logged and the periodic sweep (`deliver_due`) delivers what is due, so a message
 is delayed, never lost. Each delivery first claims the message with a conditional UPDATE
 (queued -> sending), so two workers or two sweeps never both send it. SMTP trouble is retried

@@ -1,4 +1,4 @@
-"""The registry of steps the periodic sweep runs (see accord.tasks.sweep).
+"""The registry of steps the periodic sweep runs (see accord.kernel.tasks.sweep).
 
 Every step acts only on what it claims (a conditional update), so two sweeps at once, or a
 sweep beside a task doing the same work, act on each thing once. When each step last

@@ -5,7 +5,7 @@ below check the raw value before anything reaches a query, and every form of the
 uses them for ids and whole numbers (tests/security/test_bad_input.py walks the forms):
 
 - a record's id (ModelChoiceField, ModelMultipleChoiceField): ASCII digits, at most 2**63 - 1
-  (accord.converters.parse_id, the rule of the `<id:...>` URL converter too). "²", "١٢",
+  (accord.kernel.converters.parse_id, the rule of the `<id:...>` URL converter too). "²", "١٢",
   "-1" or 99999999999999999999 are "not one of the options"; no query runs, so SQLite never
   raises OverflowError and PostgreSQL is never asked to compare what it cannot.
 - a whole number (IntegerField): ASCII digits with an optional sign, within 64 bits.

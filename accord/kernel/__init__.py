@@ -1,0 +1,1 @@
+"""The shared kernel, below every app: it imports from none of them."""
