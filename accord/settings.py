@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "accord.kernel",
     "accounts",
+    "organisations",
     "tenancy",
     "documents",
     "signatories",

@@ -110,7 +110,7 @@ class Membership(RoleFlags):
     )
     # A string reference: organisations belong to `signatories`, which builds on this app.
     organisation = models.ForeignKey(
-        "signatories.Organisation", on_delete=models.PROTECT, related_name="memberships"
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="memberships"
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -144,7 +144,7 @@ class Invitation(RoleFlags):
     email = models.EmailField("e-mail address")
     full_name = models.CharField("full name", max_length=150, blank=True)
     organisation = models.ForeignKey(
-        "signatories.Organisation", on_delete=models.PROTECT, related_name="+"
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+"
     )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     invited_by = models.ForeignKey(
@@ -208,7 +208,7 @@ class AuditEntry(models.Model):
     )
     actor_name = models.CharField(max_length=300, blank=True)
     organisation = models.ForeignKey(
-        "signatories.Organisation",
+        "organisations.Organisation",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
