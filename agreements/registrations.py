@@ -7,29 +7,31 @@ from django.db.models.signals import post_delete, post_save
 from django_scopes import scope
 
 from accord.kernel import sweeps
+from documents.models import FrozenDocument
+from signatories import signables
 from signatories.models import Partner, PartnerStatus
-from signatories.signals import partner_status_changed, signature_recorded
-from signatories.signing import register_superseded_check
+from signatories.signals import partner_status_changed
 from tenancy import dashboard, navigation
 from tenancy.audit import describe_actions
 from tenancy.models import Membership
 from tenancy.roles import Perm
 
+from . import register_urls
+from .links import link
 from .models import Agreement, AgreementStatus
+from .pdf import agreement_pdf
 from .services import (
+    activate_if_signed,
     agreement_changed,
     expire_due,
-    is_superseded,
+    open_for_signing,
     party_withdrawn,
-    record_answer,
 )
 from .services.drafting import revoke_editing_of
 
 
 def _home() -> str:
     """The register when it exists, else the list of agreements being drafted."""
-    from . import register_urls
-
     names = {getattr(pattern, "name", None) for pattern in register_urls.urlpatterns}
     return "agreements:register" if "register" in names else "agreements:drafts"
 
@@ -43,17 +45,37 @@ dashboard.register(
     Perm.VIEW,
     7,
 )
-register_superseded_check(is_superseded)
 sweeps.register("agreements.expire")(expire_due)
 post_save.connect(agreement_changed, sender=Agreement, dispatch_uid="agreement_clocks")
 
 
-def _signature_recorded(sender, signature, document, **kwargs) -> None:
-    with scope(partnership=document.partnership):
-        record_answer(document)
+def _agreement_of(document, lock: bool) -> Agreement | None:
+    agreements = Agreement.objects.select_related("partnership", "lead__organisation").filter(
+        document=document
+    )
+    return (agreements.select_for_update(of=("self",)) if lock else agreements).first()
 
 
-signature_recorded.connect(_signature_recorded, dispatch_uid="agreements.signature_recorded")
+def _agreement(pk: int) -> Agreement | None:
+    return (
+        Agreement.objects.select_related("lead__organisation", "document", "partnership")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+signables.register(
+    signables.Signable(
+        kind=FrozenDocument.Kind.AGREEMENT,
+        owner_of=_agreement_of,
+        get=_agreement,
+        open_for_signing=open_for_signing,
+        answered=activate_if_signed,
+        render=lambda agreement: [agreement_pdf(agreement)],
+        lead=lambda agreement: agreement.lead,
+        page_link=lambda agreement: link("detail", agreement),
+    )
+)
 
 
 def _partner_status_changed(sender, partner: Partner, old: str, new: str, **kwargs) -> None:

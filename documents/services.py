@@ -1,14 +1,21 @@
-"""Freezing a document version: its canonical HTML and that HTML's SHA-256, stored once."""
+"""Freezing a document version: its canonical HTML and that HTML's SHA-256, stored once.
+
+The frozen HTML starts with the version's identity (partnership, kind, reference, title and
+version), so the SHA-256 names one version: two versions with the same text still differ.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import hashlib
 import unicodedata
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
-from django_scopes import get_scope
+from django.utils import timezone
+from django.utils.html import escape
+from django_scopes import get_scope, scopes_disabled
 from django_scopes.exceptions import ScopeError
 
 from accord.kernel.context import acting, current_actor
@@ -46,6 +53,41 @@ def require_scope(partnership_id: int) -> None:
         )
 
 
+def identity_html(
+    *,
+    partnership: str,
+    kind: str,
+    reference: str,
+    title: str,
+    version_label: str,
+    frozen_at: str = "",
+) -> str:
+    """The block that opens every frozen document: what it is, whose, and which version.
+
+    Every value is escaped, so no value can pass for markup or for another line of the block.
+    `reference` (agreements have one) and `frozen_at` are left out when empty.
+    """
+    rows = [
+        ("Document", kind),
+        ("Partnership", partnership),
+        ("Reference", reference),
+        ("Title", title),
+        ("Version", version_label),
+        ("Frozen", frozen_at),
+    ]
+    items = "\n".join(
+        f"<dt>{label}</dt><dd>{escape(value)}</dd>"
+        for label, value in rows
+        if value or label not in ("Reference", "Frozen")
+    )
+    return f'<div class="document-identity">\n<dl>\n{items}\n</dl>\n</div>'
+
+
+def _fingerprint_taken(sha256: str) -> bool:
+    with scopes_disabled():
+        return FrozenDocument.objects.filter(sha256=sha256).exists()
+
+
 @transaction.atomic
 def freeze(
     partnership: Partnership,
@@ -55,22 +97,45 @@ def freeze(
     version_label: str,
     html: str,
     by: AbstractBaseUser | None,
+    reference: str = "",
 ) -> FrozenDocument:
     """Store a version's text for good and record who froze it.
 
     `html` is sanitised here (markup.sanitise_html: whatever the caller passed, nothing
-    unsafe is frozen), then stored in canonical form with its SHA-256. `by` is the person
-    freezing it (None for Accord itself).
+    unsafe is frozen). The identity block (identity_html: the partnership's name, the kind,
+    `reference`, `title` and `version_label`) is put before it, and the whole is stored in
+    canonical form with its SHA-256, so no two versions share a fingerprint. `by` is the
+    person freezing it (None for Accord itself).
     """
     require_scope(partnership.pk)
-    canonical = canonical_html(sanitise_html(html))
+    frozen_at = timezone.now()
+    body = sanitise_html(html)
+    identity = {
+        "partnership": partnership.name,
+        "kind": dict(FrozenDocument.Kind.choices).get(kind, kind),
+        "reference": reference,
+        "title": title,
+        "version_label": version_label,
+    }
+    moment = frozen_at.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+    stamp, tries = "", 0
+    while True:
+        canonical = canonical_html(f"{identity_html(**identity, frozen_at=stamp)}\n{body}")
+        digest = sha256_of_bytes(canonical.encode("utf-8"))
+        if not _fingerprint_taken(digest):
+            break
+        # Partnership names and protocol titles need not be unique, so another document may
+        # have this identity and this text: the moment of freezing tells the two apart.
+        tries += 1
+        stamp = moment if tries == 1 else f"{moment} ({tries})"
     document = FrozenDocument(
         partnership=partnership,
         kind=kind,
         title=title,
         version_label=version_label,
         html=canonical,
-        sha256=sha256_of_bytes(canonical.encode("utf-8")),
+        sha256=digest,
+        frozen_at=frozen_at,
         frozen_by=by,
     )
     document.full_clean()

@@ -16,7 +16,13 @@ from tenancy.models import Partnership
 from .models import FrozenDocument, RenderedPdf
 from .services import sha256_of_bytes
 
-__all__ = ["VerifyMatch", "find_by_sha256", "normalise_sha256", "sha256_of_bytes"]
+__all__ = [
+    "VerifyMatch",
+    "find_all_by_sha256",
+    "find_by_sha256",
+    "normalise_sha256",
+    "sha256_of_bytes",
+]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -37,8 +43,14 @@ def normalise_sha256(value: str) -> str:
     return digest
 
 
-def find_by_sha256(sha256: str) -> VerifyMatch | None:
-    """The PDF whose file has this SHA-256, else the frozen text that has it, else None."""
+def find_all_by_sha256(sha256: str, *, limit: int = 10) -> list[VerifyMatch]:
+    """What has this SHA-256: the PDF whose file has it, else the frozen texts that have it,
+    newest first (at most `limit`); an empty list when nothing has it.
+
+    Each version's fingerprint covers its identity (partnership, kind, reference, title and
+    version), so a text fingerprint names one version. Versions frozen before it did could
+    share one when their text was the same: all of them are returned, for the caller to show.
+    """
     digest = normalise_sha256(sha256)
     with scopes_disabled():
         pdf = (
@@ -48,13 +60,17 @@ def find_by_sha256(sha256: str) -> VerifyMatch | None:
             .first()
         )
         if pdf is not None:
-            return VerifyMatch(pdf.partnership, pdf.document, pdf, pdf.final)
-        document = (
+            return [VerifyMatch(pdf.partnership, pdf.document, pdf, pdf.final)]
+        documents = (
             FrozenDocument.objects.select_related("partnership")
             .filter(sha256=digest)
-            .order_by("frozen_at", "pk")
-            .first()
+            .order_by("-frozen_at", "-pk")[:limit]
         )
-        if document is not None:
-            return VerifyMatch(document.partnership, document, None, False)
-    return None
+        return [VerifyMatch(document.partnership, document, None, False) for document in documents]
+
+
+def find_by_sha256(sha256: str) -> VerifyMatch | None:
+    """The PDF whose file has this SHA-256, else the newest frozen text that has it, else None
+    (find_all_by_sha256 gives every frozen text that has it)."""
+    matches = find_all_by_sha256(sha256, limit=1)
+    return matches[0] if matches else None

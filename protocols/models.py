@@ -211,3 +211,20 @@ class Legislation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title}"
+
+
+class LegislationLibrary(models.Model):
+    """The partnership has its own copy of Accord's legislation library (made once)."""
+
+    partnership = models.OneToOneField(
+        "tenancy.Partnership", on_delete=models.CASCADE, related_name="+"
+    )
+    copied_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(partnership="partnership")
+
+    class Meta:
+        verbose_name_plural = "legislation libraries"
+
+    def __str__(self) -> str:
+        return f"Legislation library copied {self.copied_at:%d/%m/%Y}"

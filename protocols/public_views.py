@@ -11,15 +11,14 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django_scopes import scope
 
-from accord.kernel.queueing import queue_on_commit
 from documents.pdf import find_stored_pdf, state_key
 from signatories.models import PartnerStatus, Signature
+from signatories.signables import queue_pdf
 from tenancy.models import Partnership
 
 from .models import Protocol, ProtocolVersion, VersionStatus
 from .pdf import file_name, pdf_content
 from .services import in_force_version, signature_source
-from .tasks import render_pdf
 
 # While a public PDF is being rendered, further visitors queue no other render for this long.
 RENDER_QUEUED_SECONDS = 60
@@ -86,7 +85,7 @@ def _queue_render(version: ProtocolVersion, state: str) -> None:
     except Exception:  # a cache outage must not stop the PDF being made
         first = True
     if first:
-        queue_on_commit(render_pdf, version.partnership_id, version.pk, public=True)
+        queue_pdf(version.document.kind, version)
 
 
 def protocol_pdf(request: HttpRequest, slug: str, protocol_id: int) -> HttpResponse:

@@ -5,16 +5,25 @@ from __future__ import annotations
 
 from django_scopes import scope
 
+from documents.models import RenderedPdf
+from signatories import signables
 from signatories.models import Partner, PartnerStatus
 from signatories.services import register_notice_period
-from signatories.signals import partner_status_changed, signature_recorded
-from signatories.signing import register_superseded_check
+from signatories.signals import partner_status_changed
 from tenancy import dashboard, navigation
 from tenancy.audit import describe_actions
 from tenancy.roles import Perm
 
-from .models import Protocol
-from .services import complete_signed_versions, is_superseded, notice_period, record_answer
+from .models import Protocol, ProtocolVersion, VersionStatus
+from .pdf import version_pdf
+from .services import (
+    KIND,
+    complete_if_signed,
+    complete_signed_versions,
+    notice_period,
+    signing_documents,
+)
+from .services.common import version_link
 
 navigation.register("Protocols", "protocols:list", Perm.VIEW, 10)
 dashboard.register(
@@ -24,16 +33,54 @@ dashboard.register(
     Perm.VIEW,
     5,
 )
-register_superseded_check(is_superseded)
 register_notice_period(notice_period)
 
 
-def _signature_recorded(sender, signature, document, **kwargs) -> None:
-    with scope(partnership=document.partnership):
-        record_answer(document)
+def _version_of(document, lock: bool) -> ProtocolVersion | None:
+    versions = ProtocolVersion.objects.select_related(
+        "protocol__lead__organisation", "partnership", "carries_signatures_of"
+    ).filter(document=document)
+    return (versions.select_for_update(of=("self",)) if lock else versions).first()
 
 
-signature_recorded.connect(_signature_recorded, dispatch_uid="protocols.signature_recorded")
+def _version(pk: int) -> ProtocolVersion | None:
+    return (
+        ProtocolVersion.objects.select_related("protocol__lead__organisation", "partnership")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def _pdfs(version: ProtocolVersion) -> list[RenderedPdf]:
+    pdfs = [version_pdf(version)]
+    if version.status == VersionStatus.SIGNED and version.partnership.public_page_enabled:
+        # In force and published: anyone may ask for the public PDF, so have it ready.
+        pdfs.append(version_pdf(version, public=True))
+    return pdfs
+
+
+def _open_for_signing(version: ProtocolVersion | None) -> bool:
+    """Out for signature, or in force (partners joining later sign it); not replaced."""
+    return version is None or version.status not in (
+        VersionStatus.SUPERSEDED,
+        VersionStatus.RETIRED,
+    )
+
+
+# Versions are signed while out for signature, and once in force by partners joining later.
+signables.register(
+    signables.Signable(
+        kind=KIND,
+        owner_of=_version_of,
+        get=_version,
+        open_for_signing=_open_for_signing,
+        answered=complete_if_signed,
+        render=_pdfs,
+        lead=lambda v: v.protocol.lead,
+        page_link=version_link,
+        documents=signing_documents,
+    )
+)
 
 
 def _partner_status_changed(sender, partner: Partner, old: str, new: str, **kwargs) -> None:

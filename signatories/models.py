@@ -10,11 +10,11 @@ from organisations.models import (  # noqa: F401  (the names signatories' caller
     ICO_REFERENCE_PATTERN,
     SHARED_MAIL_DOMAINS,
     Organisation,
-    domain_validator,
-    ico_reference_validator,
     OrganisationDomain,
     Sector,
+    domain_validator,
     email_domain,
+    ico_reference_validator,
     normalise_ico_reference,
 )
 
@@ -298,9 +298,14 @@ class Signature(models.Model):
     class Meta:
         ordering = ["at"]
         constraints = [
+            # One answer per request. A partner asked again after declining answers a new
+            # request; both answers stay on record and the later one counts.
+            models.UniqueConstraint(fields=["request"], name="one_answer_per_request"),
             models.UniqueConstraint(
-                fields=["document", "partner"], name="one_answer_per_partner_per_document"
-            )
+                fields=["document", "partner"],
+                condition=models.Q(outcome="signed"),
+                name="one_signature_per_partner_per_document",
+            ),
         ]
 
     def __str__(self) -> str:

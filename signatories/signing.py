@@ -11,7 +11,7 @@ who opens it is not signed in, and the request it opens decides the partnership'
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,7 +43,7 @@ from .models import (
     Signature,
     SignatureRequest,
 )
-from .signals import signature_recorded
+from .signables import SUPERSEDED, is_superseded, record_answer
 from .tokens import TOKEN_MAX_LENGTH, hash_token, new_token
 
 OPEN_STATUSES = (RequestStatus.SENT, RequestStatus.OPENED)
@@ -61,32 +61,6 @@ REPLACED = (
     "This link has been replaced by a newer one. Use the link in the most recent e-mail you "
     "were sent about this document."
 )
-SUPERSEDED = "This version has been replaced by a newer one; you do not need to sign it."
-
-
-# --- Superseded documents: the document's owner says ------------------------------------
-
-_superseded_checks: list[Callable[[FrozenDocument], bool]] = []
-
-
-def register_superseded_check(func: Callable[[FrozenDocument], bool]) -> Callable:
-    """Add a check `func(document) -> bool`, True when a newer version replaces the document.
-
-    It is called inside the document's partnership scope. Links to a superseded document stop
-    working and no reminders are sent for it.
-    """
-    if func not in _superseded_checks:
-        _superseded_checks.append(func)
-    return func
-
-
-def is_superseded(document: FrozenDocument) -> bool:
-    if not _superseded_checks:
-        return False
-    with _scope_of(document.partnership):
-        return any(check(document) for check in _superseded_checks)
-
-
 # --- Helpers ------------------------------------------------------------------------------
 
 
@@ -185,10 +159,12 @@ def request_signatures(
     remind_every_days: int = SIGNING_REMINDER_EVERY_DAYS,
     max_reminders: int = SIGNING_MAX_REMINDERS,
     subject: str = "",
+    again: bool = False,
 ) -> list[SignatureRequest]:
     """Ask each partner to sign `document` by an e-mailed link; returns the requests made.
 
-    A partner with a live request for this document is skipped. Each request goes to the
+    A partner with a live request for this document is skipped, except, when `again`, one
+    that declined: its answer stays on record and it is asked once more. Each request goes to the
     partner's first active authorised signatory, else its organisation's data protection
     e-mail. Raises ValidationError, sending nothing, when a partner is not active or has
     neither address (one message per partner, naming it).
@@ -218,11 +194,13 @@ def request_signatures(
             raise ValidationError(
                 "This version has been replaced by a newer one, so it cannot be sent for signing."
             )
-        asked = set(
-            SignatureRequest.objects.filter(
-                document=document, partner__in=chosen, status__in=LIVE_STATUSES
-            ).values_list("partner_id", flat=True)
+        live = SignatureRequest.objects.filter(
+            document=document, partner__in=chosen, status__in=LIVE_STATUSES
         )
+        if again:
+            for declined in live.filter(status=RequestStatus.DECLINED).select_for_update():
+                _void(declined, "the partner is asked again after declining")
+        asked = set(live.values_list("partner_id", flat=True))
         to_ask = [p for p in chosen if p.pk not in asked]
         signatories = _first_signatories(p.pk for p in to_ask)
         nowhere = [
@@ -677,7 +655,7 @@ def _answer(
                 "signed": outcome == Signature.Outcome.SIGNED,
             },
         )
-        signature_recorded.send(sender=Signature, signature=signature, document=locked.document)
+        record_answer(locked.document)
     request.status, request.responded_at = locked.status, locked.responded_at
     return signature
 

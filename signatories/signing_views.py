@@ -20,7 +20,7 @@ from django_scopes import scope, scopes_disabled
 from accord.kernel.forms import add_form_errors
 from documents.seal import SealCheck, check_seal
 from documents.uploads import LimitedUploadHandler
-from documents.verify import VerifyMatch, find_by_sha256, sha256_of_bytes
+from documents.verify import VerifyMatch, find_all_by_sha256, sha256_of_bytes
 from tenancy.permissions import requires
 from tenancy.roles import Perm
 
@@ -31,6 +31,9 @@ from .models import Partner, Signature, SignatureRequest
 DONE_SESSION_KEY = "signing-done"
 # Light protection of the public verify page: lookups per address per minute.
 VERIFY_LOOKUPS_PER_MINUTE = 30
+# The most documents one fingerprint is shown to match (only versions frozen before a
+# fingerprint covered the version's identity can share one).
+VERIFY_MATCHES_SHOWN = 10
 
 
 def client_ip(request) -> str | None:
@@ -253,18 +256,25 @@ def _verify_posted(request):
         data = upload.read() if upload else None
         digest = sha256_of_bytes(data) if data is not None else form.cleaned_data["sha256"]
         try:
-            match = find_by_sha256(digest)
+            matches = find_all_by_sha256(digest, limit=VERIFY_MATCHES_SHOWN + 1)
         except ValueError:
             form.add_error(
                 "sha256",
                 "Enter the SHA-256 as 64 characters, letters a to f and digits 0 to 9.",
             )
         else:
+            match = matches[0] if matches else None
             context.update(searched=True, digest=digest, match=match)
             if data is not None:
                 context["seal"] = _seal_of(data)
-            if match is not None:
+            if len(matches) == 1:
                 context.update(_what_matched(match))
+            elif matches:
+                shown = matches[:VERIFY_MATCHES_SHOWN]
+                context.update(
+                    several=[{"match": m, **_what_matched(m)} for m in shown],
+                    more_than_shown=len(matches) > len(shown),
+                )
     return render(request, "signatories/verify.html", context)
 
 

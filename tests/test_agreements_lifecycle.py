@@ -18,7 +18,7 @@ from agreements import services
 from agreements.facts import SECTION_KEYS, SECTIONS
 from agreements.models import Agreement, AgreementStatus, DataItem
 from documents.models import FrozenDocument
-from documents.services import sha256_of
+from documents.services import canonical_html, sha256_of
 from protocols.models import Legislation
 from signatories import signing
 from signatories.models import PartnerStatus, RequestStatus, SignatureRequest
@@ -247,7 +247,10 @@ def test_sending_freezes_the_agreement_and_asks_every_party(alpha, sent, ecc, ec
         )
         rendered = services.render_agreement_html(sent)
     assert document.kind == "agreement"
-    assert document.sha256 == sha256_of(rendered)
+    # The text as rendered, after the agreement's identity; the fingerprint covers both.
+    assert document.html.endswith(canonical_html(rendered))
+    assert f"<dt>Reference</dt><dd>{sent.reference}</dd>" in document.html
+    assert document.sha256 == sha256_of(document.html)
     assert asked == {ecc.pk, ecl.pk}
     assert "Right to erasure</td><td>✗ No" in document.html  # the tick boxes are signed too
     assert "The joint controllers for this sharing are</td><td>☒</td>" in document.html

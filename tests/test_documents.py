@@ -33,6 +33,18 @@ def frozen(partnership, by=None, html=BODY, title="Leeds protocol", version="1.0
         )
 
 
+def identity(partnership: str, title: str, version: str) -> str:
+    """The identity block a protocol's frozen text opens with (its fingerprint covers it)."""
+    return (
+        '<div class="document-identity">\n<dl>\n'
+        "<dt>Document</dt><dd>Information sharing protocol</dd>\n"
+        f"<dt>Partnership</dt><dd>{partnership}</dd>\n"
+        f"<dt>Title</dt><dd>{title}</dd>\n"
+        f"<dt>Version</dt><dd>{version}</dd>\n"
+        "</dl>\n</div>\n"
+    )
+
+
 # --- Markdown -------------------------------------------------------------------------------
 
 
@@ -107,10 +119,12 @@ def test_canonical_html_normalises_unicode_line_ends_and_spaces():
 def test_freeze_stores_canonical_text_its_hash_and_an_audit_entry(alpha, alice):
     document = frozen(alpha, by=alice)
 
-    canonical = "<h2>Purpose</h2>\n<p>Café\n</p>"
+    canonical = identity("Alpha Partnership", "Leeds protocol", "1.0") + (
+        "<h2>Purpose</h2>\n<p>Café\n</p>"
+    )
     assert document.html == canonical
     assert document.sha256 == hashlib.sha256(canonical.encode()).hexdigest()
-    assert document.sha256 == sha256_of(BODY)
+    assert document.sha256 == sha256_of(document.html)
     assert document.frozen_by == alice
     with scope(partnership=alpha):
         stored = FrozenDocument.objects.get(pk=document.pk)
@@ -133,13 +147,13 @@ def test_freeze_sanitises_what_it_is_given_before_hashing(alpha):
 
     for banned in ("<script", "alert(1)", "onclick", "javascript:", "style=", "<iframe"):
         assert banned not in document.html
-    assert document.html == '<h2>Purpose</h2><p>Shared <a rel="noopener">here</a></p>'
+    assert document.html.endswith('<h2>Purpose</h2><p>Shared <a rel="noopener">here</a></p>')
     assert document.sha256 == hashlib.sha256(document.html.encode()).hexdigest()
 
 
 def test_freezing_sanitised_html_keeps_it_as_it_is(alpha):
     html = render_markdown("# Purpose\n\nPartners' data & *more* [ICO](https://ico.org.uk)")
-    assert frozen(alpha, html=html).html == canonical_html(html)
+    assert frozen(alpha, html=html).html.endswith("</div>\n" + canonical_html(html))
 
 
 def test_freeze_rejects_bad_values_and_writes_nothing(alpha):

@@ -22,10 +22,10 @@ from documents.services import canonical_html, sha256_of
 from protocols import services
 from protocols.models import LOCKED_MESSAGE, ProtocolVersion, VersionStatus
 from protocols.pdf import version_pdf
-from protocols.tasks import render_pdf
-from signatories import signing
+from signatories import signables, signing
 from signatories.models import PartnerStatus, RequestStatus, Signature, SignatureRequest
 from signatories.services import change_partner_status, notice_period
+from signatories.signables import render_pdf
 from tenancy.roles import Role
 
 from .factories import (
@@ -192,8 +192,11 @@ def test_sending_freezes_the_text_and_asks_each_chosen_partner(
         asked = set(
             SignatureRequest.objects.filter(document=document).values_list("partner", flat=True)
         )
-    assert document.sha256 == sha256_of(rendered)
-    assert document.html == canonical_html(rendered)
+    # The text as rendered, after the version's identity; the fingerprint covers both.
+    assert document.html.endswith(canonical_html(rendered))
+    assert "<dt>Title</dt><dd>Alpha information sharing protocol</dd>" in document.html
+    assert "<dt>Version</dt><dd>1.0</dd>" in document.html
+    assert document.sha256 == sha256_of(document.html)
     assert "<h2>Purpose and scope</h2>" in document.html
     assert asked == {p.pk for p in chosen}
     requests = [m for m in mail.outbox if "/sign/" in m.body]
@@ -518,7 +521,7 @@ def test_the_render_task_stores_the_pdf_the_download_then_serves(
     version = send(ready, partners, manager)
     answer(version, partners[0])
 
-    sha = render_pdf.delay(alpha.pk, version.pk).get()
+    sha = render_pdf.delay(alpha.pk, "protocol", version.pk).get()[0]
 
     client.force_login(manager)
     response = client.get(version_url("pdf", version))
@@ -652,7 +655,7 @@ def test_a_version_completes_when_the_last_partner_yet_to_sign_withdraws(
     with (
         scope(partnership=alpha),
         django_capture_on_commit_callbacks() as queued,
-        mock.patch.object(services, "queue_on_commit") as render,
+        mock.patch.object(signables, "queue_on_commit") as render,
     ):
         change_partner_status(leaving, PartnerStatus.WITHDRAWN)
 
@@ -663,7 +666,7 @@ def test_a_version_completes_when_the_last_partner_yet_to_sign_withdraws(
     assert fresh(protocol).next_review_on == services.add_months(timezone.localdate(), 12)
     (entry,) = [e for e in audit(alpha, "protocol.version_signed") if "2.0" in e.summary]
     assert entry.summary == f"Every partner asked has signed {second}"
-    assert mock.call(render_pdf, alpha.pk, second.pk) in render.call_args_list  # PDF afresh
+    assert mock.call(render_pdf, alpha.pk, "protocol", second.pk) in render.call_args_list
     assert queued  # the withdrawal e-mails
 
 

@@ -28,7 +28,6 @@ from signatories.models import (
     Signature,
     SignatureRequest,
 )
-from signatories.signals import signature_recorded
 from tenancy.models import AuditEntry
 
 from .factories import (
@@ -301,20 +300,19 @@ def test_the_link_opens_the_document_with_its_fingerprint_and_the_form(
 
 
 def test_signing_records_who_signed_what_and_when(
-    client, alpha, asked, document, outbox, django_capture_on_commit_callbacks
+    client, alpha, asked, document, outbox, django_capture_on_commit_callbacks, monkeypatch
 ):
     request, token = asked
     received = []
 
-    def receiver(sender, signature, document, **kwargs):
-        received.append((sender, signature.pk, document.pk))
+    def record_answer(answered):
+        # The document's owner hears of the answer inside the signing transaction.
+        (latest,) = Signature.objects.filter(document=answered)
+        received.append((Signature, latest.pk, answered.pk))
 
-    signature_recorded.connect(receiver)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = answer(client, token)
-    finally:
-        signature_recorded.disconnect(receiver)
+    monkeypatch.setattr(signing, "record_answer", record_answer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = answer(client, token)
 
     assert response.status_code == 302
     assert response["Location"] == reverse("signing:done")
@@ -608,8 +606,7 @@ def test_a_used_link_says_it_was_answered(client, alpha, asked):
 
 def test_a_superseded_version_is_not_signed(client, alpha, asked, document, monkeypatch):
     _request, token = asked
-    monkeypatch.setattr(signing, "_superseded_checks", list(signing._superseded_checks))
-    signing.register_superseded_check(lambda doc: doc.pk == document.pk)
+    monkeypatch.setattr(signing, "is_superseded", lambda doc: doc.pk == document.pk)
 
     response = client.get(sign_url(token))
     assert response.status_code == 410
@@ -930,7 +927,7 @@ def test_answered_replaced_expired_or_exhausted_requests_are_not_reminded(
 def test_a_superseded_document_is_not_reminded(asked, document, sweep, outbox, monkeypatch):
     request, _token = asked
     _backdate(request, 8)
-    monkeypatch.setattr(signing, "_superseded_checks", [lambda doc: True])
+    monkeypatch.setattr(signing, "is_superseded", lambda doc: True)
 
     assert sweep() == 0
     assert outbox == []

@@ -1,5 +1,7 @@
 """State changes of agreements and their templates, one function each (see the modules)."""
 
+from signatories import signables
+
 from .common import (
     can_comment,
     can_edit,
@@ -24,18 +26,18 @@ from .drafting import (
     save_section,
 )
 from .lifecycle import (
+    activate_if_signed,
     agreement_changed,
     blocking_messages,
     can_send_for_signature,
     check,
     everyone_signed,
     expire_due,
-    is_superseded,
     live_next_version,
     new_version,
+    open_for_signing,
     partners_asked,
     party_withdrawn,
-    record_answer,
     return_to_draft,
     send_for_signature,
     submit_for_review,
@@ -67,13 +69,14 @@ __all__ = [
     "is_lead_drafter",
     "is_named_editor",
     "is_superseded",
+    "open_for_signing",
+    "activate_if_signed",
     "live_next_version",
     "membership_of",
     "new_version",
     "partners_asked",
     "party_emails",
     "party_withdrawn",
-    "record_answer",
     "remove_editor",
     "render_agreement_html",
     "render_summary_sheet",
@@ -87,3 +90,6 @@ __all__ = [
     "terminate",
     "update_template",
 ]
+
+# Whether a frozen document is still to be signed: the one signing lifecycle answers.
+is_superseded = signables.is_superseded

@@ -16,15 +16,15 @@ from guardian.shortcuts import assign_perm
 from accord.kernel import clocks
 from accord.kernel.context import service
 from accord.kernel.mail import send_templated_email_each
-from accord.kernel.queueing import queue_on_commit
 from documents.models import FrozenDocument
-from documents.pdf import renders_queued
 from documents.services import freeze
-from signatories.models import Partner, PartnerStatus, RequestStatus, Signature, SignatureRequest
-from signatories.signing import SUPERSEDED, close_requests
+from signatories import signables
+from signatories.models import Partner, PartnerStatus
+from signatories.signing import close_requests, request_signatures
 from tenancy.audit import log_action
 from tenancy.sweeps import in_partnership
 
+from .. import rules
 from ..models import (
     EDIT_PERMISSION,
     Agreement,
@@ -34,23 +34,23 @@ from ..models import (
     AgreementUserObjectPermission,
     DataItem,
 )
-from .common import LIVE_STATUSES, link, locked, party_emails, require_status, status_word
+from ..transitions import AGREEMENTS
+from .common import (
+    LIVE_STATUSES,
+    link,
+    locked,
+    membership_of,
+    party_emails,
+    require_lead_drafter,
+    require_status,
+    status_word,
+)
 from .rendering import render_agreement_html, render_summary_sheet
 
 BLOCKING = "blocking"
 WARNING = "warning"
 DEFAULT_REMIND_EVERY_DAYS = 7
 DEFAULT_MAX_REMINDERS = 3
-# Documents of agreements in these statuses are not to be signed any more.
-NOT_SIGNING = frozenset(
-    {
-        AgreementStatus.DRAFT,
-        AgreementStatus.IN_REVIEW,
-        AgreementStatus.EXPIRED,
-        AgreementStatus.TERMINATED,
-        AgreementStatus.SUPERSEDED,
-    }
-)
 # Fields a new version does not inherit: it starts its own life.
 NOT_COPIED = {
     "id",
@@ -77,8 +77,6 @@ NOT_COPIED = {
 
 def check(agreement: Agreement) -> list:
     """The rules' messages for the agreement (agreements.rules.check)."""
-    from .. import rules
-
     return list(rules.check(agreement.facts()))
 
 
@@ -87,8 +85,6 @@ def blocking_messages(agreement: Agreement) -> list:
 
 
 def can_send_for_signature(agreement: Agreement) -> bool:
-    from .. import rules
-
     return bool(rules.can_send_for_signature(agreement.facts()))
 
 
@@ -102,34 +98,23 @@ def party_partners(agreement: Agreement) -> list[Partner]:
 
 
 def partners_asked(agreement: Agreement):
-    if agreement.document_id is None:
-        return Partner.objects.none()
-    asked = SignatureRequest.objects.filter(document_id=agreement.document_id).exclude(
-        status=RequestStatus.VOID
-    )
-    return Partner.objects.filter(pk__in=asked.values("partner")).select_related("organisation")
+    return signables.partners_asked([agreement.document_id])
 
 
 def everyone_signed(agreement: Agreement) -> bool:
     """Every party has signed the agreement's frozen document."""
-    if agreement.document_id is None:
-        return False
-    parties = set(agreement.parties.values_list("partner_id", flat=True))
-    signed = set(
-        Signature.objects.filter(
-            document_id=agreement.document_id, outcome=Signature.Outcome.SIGNED
-        ).values_list("partner_id", flat=True)
+    return signables.everyone_signed(
+        [agreement.document_id], agreement.parties.values_list("partner_id", flat=True)
     )
-    return bool(parties) and parties <= signed
 
 
-def is_superseded(document: FrozenDocument) -> bool:
-    """Whether an agreement's frozen document is no longer to be signed: its agreement went
-    back to draft, ended or was replaced (a check for signatories.signing)."""
-    if document.kind != FrozenDocument.Kind.AGREEMENT:
-        return False
-    agreement = Agreement.objects.filter(document=document).only("status").first()
-    return agreement is None or agreement.status in NOT_SIGNING
+def open_for_signing(agreement: Agreement | None) -> bool:
+    """Whether an agreement's frozen document is still its text: out for signature or
+    active (not gone back to draft, ended or replaced)."""
+    return agreement is not None and agreement.status in (
+        AgreementStatus.FOR_SIGNATURE,
+        AgreementStatus.ACTIVE,
+    )
 
 
 def live_next_version(agreement: Agreement) -> Agreement | None:
@@ -139,13 +124,6 @@ def live_next_version(agreement: Agreement) -> Agreement | None:
         .order_by("-version")
         .first()
     )
-
-
-def _queue_pdf(agreement: Agreement) -> None:
-    from ..tasks import render_pdf
-
-    if agreement.document_id is not None and renders_queued():
-        queue_on_commit(render_pdf, agreement.partnership_id, agreement.pk)
 
 
 def _tell_parties(agreement: Agreement, template: str, **context: Any) -> int:
@@ -161,10 +139,6 @@ def _tell_parties(agreement: Agreement, template: str, **context: Any) -> int:
     )
 
 
-def _status_change(agreement: Agreement, before: str) -> dict[str, list]:
-    return {"status": [AgreementStatus(before).label, agreement.get_status_display()]}
-
-
 # --- Review --------------------------------------------------------------------------------
 
 
@@ -172,56 +146,39 @@ def _status_change(agreement: Agreement, before: str) -> dict[str, list]:
 def submit_for_review(agreement: Agreement, *, by) -> Agreement:
     """A draft goes to review: the parties' editors and the steering group read it and
     comment; editing goes on until it is sent for signature."""
-    agreement = locked(agreement)
-    require_status(
-        agreement,
-        {AgreementStatus.DRAFT},
-        f"This agreement is {status_word(agreement)}: only a draft can be sent for review.",
+
+    def apply(a: Agreement) -> None:
+        a.submitted_at = timezone.now()
+
+    return AGREEMENTS.perform(
+        agreement, "submit", by=by, apply=apply, summary=lambda a: f"Sent {a} for review"
     )
-    agreement.status = AgreementStatus.IN_REVIEW
-    agreement.submitted_at = timezone.now()
-    agreement.save(update_fields=["status", "submitted_at"])
-    log_action(
-        agreement.partnership,
-        "agreement.submitted",
-        f"Sent {agreement} for review",
-        agreement,
-        _status_change(agreement, AgreementStatus.DRAFT),
-    )
-    return agreement
 
 
 @service
 def return_to_draft(agreement: Agreement, *, reason: str = "", by) -> Agreement:
     """Back to draft from review, or from signing (the unanswered requests are closed and
     the frozen text will not be signed)."""
-    agreement = locked(agreement)
-    require_status(
+    reason = (reason or "").strip()
+    documents = []
+
+    def apply(a: Agreement) -> None:
+        documents.append(a.document)
+        a.return_reason = reason
+        a.submitted_at = None
+        a.document = None
+        a.sent_at = None
+
+    agreement = AGREEMENTS.perform(
         agreement,
-        {AgreementStatus.IN_REVIEW, AgreementStatus.FOR_SIGNATURE},
-        f"This agreement is {status_word(agreement)}: only an agreement in review or out for "
-        "signature can go back to draft.",
+        "return",
+        by=by,
+        apply=apply,
+        summary=lambda a: f"Returned {a} to draft" + (f": {reason}" if reason else ""),
+        changes={"reason": [None, reason]} if reason else None,
     )
-    before = agreement.status
-    document = agreement.document
-    agreement.status = AgreementStatus.DRAFT
-    agreement.return_reason = (reason or "").strip()
-    agreement.submitted_at = None
-    agreement.document = None
-    agreement.sent_at = None
-    agreement.save(update_fields=["status", "return_reason", "submitted_at", "document", "sent_at"])
-    if document is not None:
-        close_requests(document, "the agreement went back to draft")
-    log_action(
-        agreement.partnership,
-        "agreement.returned",
-        f"Returned {agreement} to draft" + (f": {agreement.return_reason}" if reason else ""),
-        agreement,
-        {
-            **_status_change(agreement, before),
-            **({"reason": [None, agreement.return_reason]} if agreement.return_reason else {}),
-        },
-    )
+    if documents[0] is not None:
+        close_requests(documents[0], "the agreement went back to draft")
     return agreement
 
 
@@ -235,51 +192,54 @@ def send_for_signature(agreement: Agreement, *, by) -> Agreement:
     Refused while the completeness check reports a blocking message. All or nothing: if a
     party cannot be asked (no signatory, no e-mail address), nothing is frozen or sent.
     """
-    from signatories.signing import request_signatures
+    partners: list[Partner] = []
 
-    agreement = locked(agreement)
-    require_status(
+    def apply(a: Agreement) -> None:
+        blocking = blocking_messages(a)
+        if blocking or not can_send_for_signature(a):
+            raise ValidationError(
+                ["Complete the agreement before sending it for signature:"]
+                + [m.text for m in blocking],
+                code="blocked",
+            )
+        partners.extend(party_partners(a))
+        inactive = [p for p in partners if p.status != PartnerStatus.ACTIVE]
+        if inactive:
+            raise ValidationError(
+                [
+                    f"{p.organisation} is {p.get_status_display().lower()}: every party must "
+                    "be an active partner to sign."
+                    for p in inactive
+                ]
+            )
+        a.document = freeze(
+            a.partnership,
+            kind=FrozenDocument.Kind.AGREEMENT,
+            title=a.title,
+            version_label=a.version_label,
+            reference=a.reference,
+            html=render_agreement_html(a),
+            by=by,
+            reference=a.reference,
+        )
+        a.summary_sheet_html = render_summary_sheet(a)
+        a.sent_at = timezone.now()
+        a.return_reason = ""
+
+    agreement = AGREEMENTS.perform(
         agreement,
-        {AgreementStatus.IN_REVIEW},
-        f"This agreement is {status_word(agreement)}: only an agreement in review can be sent "
-        "for signature.",
-    )
-    blocking = blocking_messages(agreement)
-    if blocking or not can_send_for_signature(agreement):
-        raise ValidationError(
-            ["Complete the agreement before sending it for signature:"]
-            + [m.text for m in blocking],
-            code="blocked",
-        )
-    partners = party_partners(agreement)
-    inactive = [p for p in partners if p.status != PartnerStatus.ACTIVE]
-    if inactive:
-        raise ValidationError(
-            [
-                f"{p.organisation} is {p.get_status_display().lower()}: every party must be an "
-                "active partner to sign."
-                for p in inactive
-            ]
-        )
-    document = freeze(
-        agreement.partnership,
-        kind=FrozenDocument.Kind.AGREEMENT,
-        title=agreement.title,
-        version_label=agreement.version_label,
-        html=render_agreement_html(agreement),
+        "send",
         by=by,
-    )
-    agreement.summary_sheet_html = render_summary_sheet(agreement)
-    agreement.document = document
-    agreement.status = AgreementStatus.FOR_SIGNATURE
-    agreement.sent_at = timezone.now()
-    agreement.return_reason = ""
-    agreement.save(
-        update_fields=["summary_sheet_html", "document", "status", "sent_at", "return_reason"]
+        apply=apply,
+        summary=lambda a: f"Sent {a} for signature to its {len(partners)} parties",
+        changes=lambda a: {
+            "parties": [None, sorted(str(p.organisation) for p in partners)],
+            "sha256": [None, a.document.sha256],
+        },
     )
     protocol = agreement.protocol
     request_signatures(
-        document,
+        agreement.document,
         partners,
         by=by,
         remind_every_days=protocol.remind_every_days if protocol else DEFAULT_REMIND_EVERY_DAYS,
@@ -287,85 +247,61 @@ def send_for_signature(agreement: Agreement, *, by) -> Agreement:
         subject=f"Please sign the information sharing agreement {agreement.reference}: "
         f"{agreement.title}",
     )
-    log_action(
-        agreement.partnership,
-        "agreement.sent",
-        f"Sent {agreement} for signature to its {len(partners)} parties",
-        agreement,
-        {
-            **_status_change(agreement, AgreementStatus.IN_REVIEW),
-            "parties": [None, sorted(str(p.organisation) for p in partners)],
-            "sha256": [None, document.sha256],
-        },
-    )
-    _queue_pdf(agreement)
+    signables.queue_pdf(FrozenDocument.Kind.AGREEMENT, agreement)
     return agreement
 
 
-@service
-def record_answer(document: FrozenDocument) -> Agreement | None:
-    """A party signed or declined an agreement's document: once every party has signed, the
-    agreement is active and replaces the version it amends. Raises ValidationError, undoing
-    the answer, when the agreement is no longer out for signature."""
-    agreement = (
-        Agreement.objects.select_for_update(of=("self",))
-        .select_related("partnership", "lead__organisation")
-        .filter(document=document)
-        .first()
-    )
-    if agreement is None:
-        return None  # another kind of document
+def activate_if_signed(agreement: Agreement) -> None:
+    """After each answer (the agreement locked): once every party has signed, the agreement
+    is active and replaces the version it amends."""
     if agreement.status != AgreementStatus.FOR_SIGNATURE:
-        raise ValidationError(SUPERSEDED, code="unavailable")
-    if everyone_signed(agreement):
-        _activate(agreement)
-    _queue_pdf(agreement)
-    return agreement
+        raise ValidationError(signables.SUPERSEDED, code="unavailable")
+    if not everyone_signed(agreement):
+        return
 
+    def apply(a: Agreement) -> None:
+        a.signed_at = timezone.now()
+        if a.start_date is None:
+            a.start_date = timezone.localdate()
 
-def _activate(agreement: Agreement) -> None:
-    now = timezone.now()
-    agreement.status = AgreementStatus.ACTIVE
-    agreement.signed_at = now
-    fields = ["status", "signed_at"]
-    if agreement.start_date is None:
-        agreement.start_date = timezone.localdate()
-        fields.append("start_date")
-    agreement.save(update_fields=fields)
-    log_action(
-        agreement.partnership,
-        "agreement.active",
-        f"Every party has signed {agreement}: it is active",
+    AGREEMENTS.perform(
         agreement,
-        _status_change(agreement, AgreementStatus.FOR_SIGNATURE),
+        "activate",
+        by=None,
+        locked=True,
+        apply=apply,
+        summary=lambda a: f"Every party has signed {a}: it is active",
     )
-    _tell_parties(agreement, "agreement_active")
     if agreement.previous_id is not None:
-        previous = Agreement.objects.select_for_update(of=("self",)).get(pk=agreement.previous_id)
+        previous = AGREEMENTS.lock(Agreement(pk=agreement.previous_id))
         if previous.status in (AgreementStatus.ACTIVE, AgreementStatus.FOR_SIGNATURE):
             _end(
                 previous,
-                AgreementStatus.SUPERSEDED,
-                "agreement.superseded",
+                "supersede",
                 f"{previous} was superseded by version {agreement.version_label}",
                 f"version {previous.version_label} was superseded by version "
                 f"{agreement.version_label}",
             )
 
 
-def _end(agreement: Agreement, status: str, action: str, summary: str, why: str, **extra) -> None:
-    before = agreement.status
-    agreement.status = status
-    agreement.ended_at = timezone.now()
-    for name, value in extra.items():
-        setattr(agreement, name, value)
-    agreement.save(update_fields=["status", "ended_at", *extra])
-    log_action(
-        agreement.partnership,
-        action,
-        summary,
+def _end(agreement: Agreement, transition: str, summary: str, why: str, **extra: Any) -> None:
+    """End an agreement (superseded, terminated, expired); the unanswered requests to sign it
+    are closed, so their links stop working."""
+
+    def apply(a: Agreement) -> None:
+        a.ended_at = timezone.now()
+        for name, value in extra.items():
+            setattr(a, name, value)
+
+    AGREEMENTS.perform(
         agreement,
-        {**_status_change(agreement, before), **{k: [None, v] for k, v in extra.items()}},
+        transition,
+        by=None,
+        locked=True,
+        apply=apply,
+        summary=summary,
+        changes={k: [None, v] for k, v in extra.items()},
+        context=extra.get("context"),
     )
     if agreement.document_id is not None:
         close_requests(agreement.document, why)
@@ -378,43 +314,48 @@ def _end(agreement: Agreement, status: str, action: str, summary: str, why: str,
 def terminate(agreement: Agreement, *, reason: str, by) -> Agreement:
     """End an active agreement (or one out for signature) early, saying why; the parties are
     told."""
-    agreement = locked(agreement)
-    require_status(
-        agreement,
-        {AgreementStatus.ACTIVE, AgreementStatus.FOR_SIGNATURE},
-        f"This agreement is {status_word(agreement)}: only an active agreement or one out for "
-        "signature can be terminated.",
-    )
     reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": "Enter the reason for terminating the agreement."})
-    _end(
+    documents = []
+
+    def apply(a: Agreement) -> None:
+        if not reason:
+            raise ValidationError({"reason": "Enter the reason for terminating the agreement."})
+        documents.append(a.document)
+        a.ended_at = timezone.now()
+        a.termination_reason = reason
+
+    agreement = AGREEMENTS.perform(
         agreement,
-        AgreementStatus.TERMINATED,
-        "agreement.terminated",
-        f"Terminated {agreement}: {reason}",
-        "the agreement was terminated",
-        termination_reason=reason,
+        "terminate",
+        by=by,
+        apply=apply,
+        summary=lambda a: f"Terminated {a}: {reason}",
+        changes={"termination_reason": [None, reason]},
+        context={"reason": reason},
     )
-    _tell_parties(agreement, "agreement_terminated", reason=reason)
+    if documents[0] is not None:
+        close_requests(documents[0], "the agreement was terminated")
     return agreement
 
 
 def _expire(pk: int, today) -> bool:
-    moved = Agreement.objects.filter(
-        pk=pk, status=AgreementStatus.ACTIVE, end_date__lt=today
-    ).update(status=AgreementStatus.EXPIRED, ended_at=timezone.now())
-    if not moved:
+    agreement = AGREEMENTS.lock(Agreement(pk=pk))
+    if agreement.status != AgreementStatus.ACTIVE or not (
+        agreement.end_date and agreement.end_date < today
+    ):
         return False  # expired by another sweep meanwhile, or changed
-    agreement = Agreement.objects.select_related("partnership", "lead__organisation").get(pk=pk)
-    log_action(
-        agreement.partnership,
-        "agreement.expired",
-        f"{agreement} expired: its end date, {agreement.end_date:%d/%m/%Y}, has passed",
+
+    def apply(a: Agreement) -> None:
+        a.ended_at = timezone.now()
+
+    AGREEMENTS.perform(
         agreement,
-        {"status": [AgreementStatus.ACTIVE.label, AgreementStatus.EXPIRED.label]},
+        "expire",
+        by=None,
+        locked=True,
+        apply=apply,
+        summary=lambda a: f"{a} expired: its end date, {a.end_date:%d/%m/%Y}, has passed",
     )
-    _tell_parties(agreement, "agreement_expired")
     return True
 
 
@@ -459,6 +400,8 @@ def new_version(agreement: Agreement, *, change_summary: str, by) -> Agreement:
     items, parties, legal basis) numbered one higher, which goes through review and signing
     again. The active version stays in force until the new one is signed."""
     agreement = locked(agreement)
+    if by is not None:
+        require_lead_drafter(membership_of(by), agreement)
     require_status(
         agreement,
         {AgreementStatus.ACTIVE},
