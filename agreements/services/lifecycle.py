@@ -217,7 +217,6 @@ def send_for_signature(agreement: Agreement, *, by) -> Agreement:
             kind=FrozenDocument.Kind.AGREEMENT,
             title=a.title,
             version_label=a.version_label,
-            reference=a.reference,
             html=render_agreement_html(a),
             by=by,
             reference=a.reference,
