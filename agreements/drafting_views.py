@@ -45,6 +45,7 @@ from .models import (
     AgreementStatus,
     DataItem,
 )
+from .transitions import AGREEMENTS
 
 READ_ONLY = "You can read this agreement, but only its editors can change it."
 DRAFTING_STATUSES = [
@@ -113,8 +114,10 @@ def _require_edit(request, agreement: Agreement) -> None:
         raise PermissionDenied(READ_ONLY)
 
 
-def _lead_only(request, agreement: Agreement) -> None:
-    services.common.require_lead_drafter(request.membership, agreement)
+def _lead_only(request, agreement: Agreement, transition: str = "submit") -> None:
+    """403 for a person the declaration does not allow to make the transition."""
+    if why := AGREEMENTS.person_refusal(agreement, transition, request.membership):
+        raise PermissionDenied(why)
 
 
 def _wrong_status(request, agreement: Agreement, what: str):
@@ -218,14 +221,13 @@ def detail(request, agreement_id: int):
             document_id=agreement.document_id, outcome="signed"
         ).count()
         counts = {"signed": signed, "parties": len(parties)}
+    allowed = AGREEMENTS.allowed(agreement, membership)
     actions = {
         "edit": agreement.is_editable and editor,
-        "submit": lead_drafter and status == AgreementStatus.DRAFT,
-        "return": lead_drafter
-        and status in (AgreementStatus.IN_REVIEW, AgreementStatus.FOR_SIGNATURE),
-        "send": lead_drafter and status == AgreementStatus.IN_REVIEW,
-        "terminate": lead_drafter
-        and status in (AgreementStatus.ACTIVE, AgreementStatus.FOR_SIGNATURE),
+        "submit": allowed["submit"],
+        "return": allowed["return"],
+        "send": allowed["send"],
+        "terminate": allowed["terminate"],
         "new_version": lead_drafter
         and status == AgreementStatus.ACTIVE
         and services.live_next_version(agreement) is None,
@@ -573,8 +575,8 @@ def submit(request, agreement_id: int):
 @requires(Perm.DRAFT_DOCUMENTS)
 def return_to_draft(request, agreement_id: int):
     agreement = _agreement(agreement_id)
-    _lead_only(request, agreement)
-    if agreement.status not in (AgreementStatus.IN_REVIEW, AgreementStatus.FOR_SIGNATURE):
+    _lead_only(request, agreement, "return")
+    if AGREEMENTS.state_refusal(agreement, "return"):
         return _wrong_status(
             request,
             agreement,
@@ -597,8 +599,8 @@ def return_to_draft(request, agreement_id: int):
 @requires(Perm.DRAFT_DOCUMENTS)
 def send(request, agreement_id: int):
     agreement = _agreement(agreement_id)
-    _lead_only(request, agreement)
-    if agreement.status != AgreementStatus.IN_REVIEW:
+    _lead_only(request, agreement, "send")
+    if AGREEMENTS.state_refusal(agreement, "send"):
         return _wrong_status(
             request, agreement, "only an agreement in review can be sent for signature"
         )
@@ -632,8 +634,8 @@ def send(request, agreement_id: int):
 @requires(Perm.DRAFT_DOCUMENTS)
 def terminate(request, agreement_id: int):
     agreement = _agreement(agreement_id)
-    _lead_only(request, agreement)
-    if agreement.status not in (AgreementStatus.ACTIVE, AgreementStatus.FOR_SIGNATURE):
+    _lead_only(request, agreement, "terminate")
+    if AGREEMENTS.state_refusal(agreement, "terminate"):
         return _wrong_status(
             request,
             agreement,

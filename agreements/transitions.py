@@ -14,7 +14,7 @@ from .models import Agreement, AgreementStatus
 from .permissions import is_lead_drafter
 
 S = AgreementStatus
-WHY_LEAD = "Only the drafters of {organisation}, the lead organisation, can do this."
+WHY_LEAD = "Only the drafters of the lead organisation, {organisation}, can do this."
 
 
 def lead_drafters_only(agreement: Agreement, membership) -> str | None:

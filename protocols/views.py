@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accord.kernel.forms import add_form_errors, posted, report_refusal
 from documents.markup import render_markdown
-from signatories.affiliations import acts_for
+from signatories.signing import signing_table
 from tenancy.permissions import requires
 from tenancy.roles import Perm
 
@@ -30,6 +30,8 @@ from .forms import (
 )
 from .models import LOCKED_MESSAGE, Legislation, Protocol, ProtocolVersion, Section, VersionStatus
 from .pdf import file_name, version_pdf
+from .permissions import may_retire
+from .transitions import VERSIONS
 
 # --- Helpers -------------------------------------------------------------------------------
 
@@ -67,25 +69,10 @@ def _to_protocol(request, protocol: Protocol):
     )
 
 
-def _may_send(request, protocol: Protocol) -> bool:
-    """The lead organisation's people, verified for it, send for signature (and the
-    administrator, for it)."""
-    membership = request.membership
-    return membership.can(Perm.DRAFT_DOCUMENTS) and (
-        membership.is_administrator
-        or (
-            membership.organisation_id == protocol.lead.organisation_id
-            and acts_for(request.user, protocol.lead.organisation)
-        )
-    )
-
-
-def _require_sender(request, protocol: Protocol) -> None:
-    if not _may_send(request, protocol):
-        raise PermissionDenied(
-            f"Only the lead organisation, {protocol.lead.organisation}, or the partnership's "
-            "administrator can send this protocol for signature."
-        )
+def _require_person(request, version: ProtocolVersion, transition: str) -> None:
+    """403 for a person the declaration does not allow to make the transition."""
+    if why := VERSIONS.person_refusal(version, transition, request.membership):
+        raise PermissionDenied(why)
 
 
 def _refuse_locked(request, version: ProtocolVersion):
@@ -159,26 +146,21 @@ def _version_page(request, protocol: Protocol, version: ProtocolVersion) -> Http
         section.html = render_markdown(section.body)
     counts = services.signing_counts([version]).get(version.pk) if version.document_id else None
     can_draft = membership.can(Perm.DRAFT_DOCUMENTS)
-    can_approve = membership.can(Perm.APPROVE_DOCUMENTS)
     status = version.status
     in_force = services.in_force_version(protocol)
+    allowed = VERSIONS.allowed(version, membership)
     actions = {
         "edit": live and can_draft and status == VersionStatus.DRAFT,
-        "submit": live and can_draft and status == VersionStatus.DRAFT,
-        "approve": live and can_approve and status == VersionStatus.FOR_APPROVAL,
-        "return": live
-        and can_approve
-        and status in (VersionStatus.FOR_APPROVAL, VersionStatus.APPROVED),
-        "send": live and status == VersionStatus.APPROVED and _may_send(request, protocol),
-        "issue": live
-        and status == VersionStatus.APPROVED
-        and version.minor > 0
-        and _may_send(request, protocol)
-        and services.signed_predecessor(version) is not None,
+        "submit": allowed["submit"],
+        "approve": allowed["approve"],
+        "return": allowed["return"],
+        "send": allowed["send"],
+        "issue": allowed["issue"],
         "new_version": live and can_draft and is_latest and status in services.BASES,
-        "retire": live and can_approve,
+        "retire": live and may_retire(membership),
         "settings": live and can_draft,
     }
+    refusals = VERSIONS.refusals(version, membership)
     return render(
         request,
         "protocols/version.html",
@@ -191,6 +173,7 @@ def _version_page(request, protocol: Protocol, version: ProtocolVersion) -> Http
             "in_force": in_force,
             "counts": counts,
             "actions": actions,
+            "refusals": refusals,
             "last_section": len(sections),
         },
     )
@@ -370,7 +353,7 @@ def approve(request, protocol_id: int, version_id: int):
 def return_to_draft(request, protocol_id: int, version_id: int):
     protocol = _protocol(protocol_id)
     version = _version(protocol, version_id)
-    if version.status not in (VersionStatus.FOR_APPROVAL, VersionStatus.APPROVED):
+    if VERSIONS.state_refusal(version, "return"):
         messages.error(
             request,
             f"Version {version.number} is {version.get_status_display().lower()}: it cannot "
@@ -399,8 +382,8 @@ def return_to_draft(request, protocol_id: int, version_id: int):
 def send(request, protocol_id: int, version_id: int):
     protocol = _protocol(protocol_id)
     version = _version(protocol, version_id)
-    _require_sender(request, protocol)
-    if version.status != VersionStatus.APPROVED or protocol.retired_at is not None:
+    _require_person(request, version, "send")
+    if VERSIONS.state_refusal(version, "send"):
         messages.error(
             request,
             f"Version {version.number} is {version.get_status_display().lower()}: only an "
@@ -436,7 +419,6 @@ def send(request, protocol_id: int, version_id: int):
 def issue(request, protocol_id: int, version_id: int):
     protocol = _protocol(protocol_id)
     version = _version(protocol, version_id)
-    _require_sender(request, protocol)
     try:
         services.issue_minor_version(version, by=request.user)
     except ValidationError as exc:
@@ -451,8 +433,6 @@ def issue(request, protocol_id: int, version_id: int):
 
 @requires(Perm.VIEW)
 def signatories(request, protocol_id: int, version_id: int):
-    from signatories.signing import signing_table
-
     protocol = _protocol(protocol_id)
     version = _version(protocol, version_id)
     source = services.signature_source(version)

@@ -1,8 +1,8 @@
 """Reading pages in tests: what a person reads on a page, the errors a form shows, the messages
 a page confirms with, and the rows of a summary list in a browser.
 
-The functions take the response of django.test.Client (or, for `summary`, a Playwright page)
-and return plain strings, so that a test can assert what the person sees.
+The functions take the response of django.test.Client and return strings, so that a test can
+assert what the person sees; `summary` takes a Playwright page and returns a locator.
 """
 
 from __future__ import annotations

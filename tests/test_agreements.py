@@ -4,8 +4,6 @@ frozen. Helpers and fixtures here are shared by the other test_agreements_* modu
 
 from __future__ import annotations
 
-import html
-import re
 from html.parser import HTMLParser
 
 import pytest
@@ -34,6 +32,7 @@ from .factories import (
     make_partner,
     make_signatory,
 )
+from .pages import field_error, page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -65,27 +64,6 @@ def section_of(agreement: Agreement, key: str) -> AgreementSection:
         section = AgreementSection.objects.get(agreement=agreement, key=key)
     section.agreement = fresh(agreement)
     return section
-
-
-def page_text(response) -> str:
-    content = response.content.decode()
-    content = re.sub(r"<(script|style|textarea)\b.*?</\1>", " ", content, flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", content)).split())
-
-
-def field_error(response, field: str) -> str:
-    match = re.search(
-        rf'<p class="govuk-error-message" id="(?:id_)?{field}-error">(.*?)</p>',
-        response.content.decode(),
-        flags=re.S,
-    )
-    if not match:
-        return ""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split())
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]] if response.context else []
 
 
 def audit(partnership, action: str) -> list[AuditEntry]:

@@ -16,14 +16,12 @@ from tenancy.roles import Role
 
 from . import test_agreements as base
 from .factories import make_agreement, make_member, make_partner
+from .pages import field_error, messages_of, page_text
 from .test_agreements import (
     agreement_url,
     audit,
-    field_error,
     form_values,
     fresh,
-    messages_of,
-    page_text,
     post_section,
     section_of,
     section_url,

@@ -27,16 +27,8 @@ from tenancy.roles import Role
 
 from . import test_agreements as base
 from .factories import facts_changed, make_member
-from .test_agreements import (
-    agreement_url,
-    audit,
-    field_error,
-    fresh,
-    messages_of,
-    page_text,
-    post_section,
-    section_url,
-)
+from .pages import field_error, messages_of, page_text
+from .test_agreements import agreement_url, audit, fresh, post_section, section_url
 
 pytestmark = pytest.mark.django_db
 

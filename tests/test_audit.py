@@ -4,7 +4,6 @@ read, filtered and exported by the people allowed to."""
 from __future__ import annotations
 
 import csv
-import html
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,10 +25,7 @@ from tenancy.models import AuditEntry, Invitation, Membership, Partnership
 from tenancy.roles import Role
 
 from .factories import OrganisationFactory, UserFactory, make_invitation, make_member, make_partner
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
+from .pages import page_html as text
 
 
 def entries_of(partnership) -> list[AuditEntry]:

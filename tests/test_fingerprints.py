@@ -5,8 +5,6 @@ and the verify page names the version whose fingerprint was given."""
 from __future__ import annotations
 
 import hashlib
-import html
-import re
 
 import pytest
 from django.urls import reverse
@@ -28,17 +26,12 @@ from .factories import (
     make_protocol,
     make_signatory,
 )
+from .pages import page_text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pdf_storage")]
 
 VERIFY = reverse("signing:verify")
 BODY = render_markdown("# Purpose\n\nThe partners share information lawfully and securely.")
-
-
-def page_text(response) -> str:
-    content = response.content.decode()
-    content = re.sub(r"<(script|style)\b.*?</\1>", " ", content, flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", content)).split())
 
 
 def frozen(partnership, *, kind="protocol", title="Alpha protocol", version="1.0", **extra):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
@@ -14,6 +13,7 @@ from signatories.models import Organisation, Partner, PartnerStatus, Sector
 from tenancy.models import AuditEntry
 
 from .factories import OrganisationFactory, make_partner
+from .pages import page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -27,13 +27,6 @@ GOOD_CSV = (
     "Bedfordshire Police,za 123456,Sam Smith,dpo@beds.police.uk,police\n"
     "Cranfield University,Z7654321,,,\n"
 )
-
-
-def page_text(response) -> str:
-    """What a person reads on the page: tags dropped, entities decoded, spaces collapsed."""
-    content = response.content.decode()
-    content = re.sub(r"<(script|style)\b.*?</\1>", " ", content, flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", content)).split())
 
 
 def upload(client, content: bytes | str, name: str = "partners.csv"):

@@ -3,9 +3,6 @@ partnership they belong to sees the change in its audit log."""
 
 from __future__ import annotations
 
-import html
-import re
-
 import pytest
 from django.urls import reverse
 from django_scopes import scope
@@ -21,26 +18,9 @@ from .factories import (
     make_member,
     make_partner,
 )
+from .pages import field_error, page_text
 
 pytestmark = pytest.mark.django_db
-
-
-def page_text(response) -> str:
-    """What a person reads on the page: tags dropped, entities decoded, spaces collapsed."""
-    content = response.content.decode()
-    content = re.sub(r"<(script|style)\b.*?</\1>", " ", content, flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", content)).split())
-
-
-def field_error(response, field: str) -> str:
-    match = re.search(
-        rf'<p class="govuk-error-message" id="id_{field}-error">(.*?)</p>',
-        response.content.decode(),
-        flags=re.S,
-    )
-    if not match:
-        return ""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split())
 
 
 def detail(organisation) -> str:

@@ -3,7 +3,6 @@ withdrawals the sweep completes."""
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import date, timedelta
 
@@ -21,31 +20,13 @@ from signatories.services import change_partner_status
 from tenancy.models import AuditEntry
 
 from .factories import OrganisationFactory, PartnershipFactory, make_partner
+from .pages import field_error, page_text
 
 pytestmark = pytest.mark.django_db
 
 
 def url(name: str, partnership: str = "alpha", **kwargs) -> str:
     return reverse(f"signatories:{name}", kwargs={"partnership_slug": partnership, **kwargs})
-
-
-def page_text(response) -> str:
-    """What a person reads on the page: tags dropped, entities decoded, spaces collapsed."""
-    content = response.content.decode()
-    content = re.sub(r"<(script|style)\b.*?</\1>", " ", content, flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", content)).split())
-
-
-def field_error(response, field: str) -> str:
-    """The error message shown by one field of the form ('' if none)."""
-    match = re.search(
-        rf'<p class="govuk-error-message" id="id_{field}-error">(.*?)</p>',
-        response.content.decode(),
-        flags=re.S,
-    )
-    if not match:
-        return ""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split())
 
 
 def partners_of(partnership) -> list[str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -15,15 +13,8 @@ from tenancy.models import AuditEntry, Membership, Partnership
 from tenancy.roles import Role
 
 from .factories import OrganisationFactory, UserFactory, make_invitation, make_member, make_partner
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-def form_errors(response, field: str) -> list[str]:
-    return response.context["form"].errors.get(field, [])
-
+from .pages import form_errors
+from .pages import page_html as text
 
 # --- Choosing a partnership --------------------------------------------------------------
 

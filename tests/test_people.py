@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import timedelta
 
@@ -26,18 +25,12 @@ from .factories import (
     make_member,
     make_partner,
 )
+from .pages import form_errors
+from .pages import page_html as text
 
 User = get_user_model()
 LINK = re.compile(r"https?://[^/\s\"]+(/invitations/[A-Za-z0-9_-]+/)")
 NEW_PASSWORD = "a-long-and-unusual-passphrase"
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-def form_errors(response, field: str) -> list[str]:
-    return response.context["form"].errors.get(field, [])
 
 
 def audit_actions(partnership) -> list[str]:

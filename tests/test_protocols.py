@@ -26,6 +26,7 @@ from tenancy.models import AuditEntry
 from tenancy.roles import Role
 
 from .factories import make_member, make_partner, make_protocol
+from .pages import field_error, messages_of, page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -48,28 +49,6 @@ def section_url(name: str, section: Section) -> str:
         version_id=section.version_id,
         section_id=section.pk,
     )
-
-
-def page_text(response) -> str:
-    """What a person reads on the page: tags dropped, entities decoded, spaces collapsed."""
-    content = response.content.decode()
-    content = re.sub(r"<(script|style)\b.*?</\1>", " ", content, flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", content)).split())
-
-
-def field_error(response, field: str) -> str:
-    match = re.search(
-        rf'<p class="govuk-error-message" id="id_{field}-error">(.*?)</p>',
-        response.content.decode(),
-        flags=re.S,
-    )
-    if not match:
-        return ""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split())
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]] if response.context else []
 
 
 def audit(partnership, action: str) -> list[AuditEntry]:

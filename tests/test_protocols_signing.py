@@ -35,17 +35,8 @@ from .factories import (
     make_protocol,
     make_signatory,
 )
-from .test_protocols import (
-    approved,
-    audit,
-    field_error,
-    fresh,
-    latest,
-    messages_of,
-    page_text,
-    url,
-    version_url,
-)
+from .pages import field_error, messages_of, page_text
+from .test_protocols import approved, audit, fresh, latest, url, version_url
 
 pytestmark = pytest.mark.django_db
 

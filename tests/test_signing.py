@@ -38,27 +38,11 @@ from .factories import (
     make_signatory,
     make_signature_request,
 )
+from .pages import field_error, page_text
 
 pytestmark = pytest.mark.django_db
 
 LINK = re.compile(r"https?://[^\s\"'<>]+/sign/([A-Za-z0-9_-]+)/")
-
-
-def page_text(response) -> str:
-    content = response.content.decode()
-    content = re.sub(r"<(script|style)\b.*?</\1>", " ", content, flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", content)).split())
-
-
-def field_error(response, field: str) -> str:
-    match = re.search(
-        rf'<p class="govuk-error-message" id="id_{field}-error">(.*?)</p>',
-        response.content.decode(),
-        flags=re.S,
-    )
-    if not match:
-        return ""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split())
 
 
 def audit(partnership, action: str) -> list[AuditEntry]:

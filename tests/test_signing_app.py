@@ -3,9 +3,6 @@ the partner's authorised signatories."""
 
 from __future__ import annotations
 
-import html
-import re
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -27,29 +24,13 @@ from .factories import (
     make_signatory,
     make_signature_request,
 )
+from .pages import field_error, page_text
 
 pytestmark = pytest.mark.django_db
 
 
 def url(name: str, **kwargs) -> str:
     return reverse(f"signatories:{name}", kwargs={"partnership_slug": "alpha", **kwargs})
-
-
-def page_text(response) -> str:
-    content = response.content.decode()
-    content = re.sub(r"<(script|style)\b.*?</\1>", " ", content, flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", content)).split())
-
-
-def field_error(response, field: str) -> str:
-    match = re.search(
-        rf'<p class="govuk-error-message" id="id_{field}-error">(.*?)</p>',
-        response.content.decode(),
-        flags=re.S,
-    )
-    if not match:
-        return ""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split())
 
 
 def audit(partnership, action: str) -> list[AuditEntry]:

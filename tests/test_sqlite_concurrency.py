@@ -8,8 +8,6 @@ Each test drives the real pages from several threads at once, each thread with i
 
 from __future__ import annotations
 
-import html
-import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +25,7 @@ from tenancy.roles import Role
 from . import test_agreements as base
 from .factories import OrganisationFactory, make_document, make_member, make_partner
 from .factories import make_signature_request as _make_signature_request
+from .pages import page_text
 from .test_agreements import form_values, section_of, section_url
 
 pytestmark = [
@@ -42,12 +41,6 @@ ROUNDS = 5
 
 # Fixtures shared with test_agreements: the seed-002 parties, the lead's IG officer and a draft.
 agreement, ecc, ecl, officer = base.agreement, base.ecc, base.ecl, base.officer
-
-
-def page_text(response) -> str:
-    content = response.content.decode()
-    content = re.sub(r"<(script|style|textarea)\b.*?</\1>", " ", content, flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", content)).split())
 
 
 def all_at_once(jobs: list[Callable[[Callable[[], None]], object]]) -> list[object]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import html
-import re
 import uuid
 
 import pytest
@@ -19,27 +17,11 @@ from signatories import forms as signatory_forms
 from signatories import signing, signing_views
 
 from .factories import OrganisationFactory, make_document, make_partner, make_signature_request
+from .pages import field_error, page_text
 
 pytestmark = pytest.mark.django_db
 
 VERIFY = reverse("signing:verify")
-
-
-def page_text(response) -> str:
-    content = response.content.decode()
-    content = re.sub(r"<(script|style)\b.*?</\1>", " ", content, flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", content)).split())
-
-
-def field_error(response, field: str) -> str:
-    match = re.search(
-        rf'<p class="govuk-error-message" id="id_{field}-error">(.*?)</p>',
-        response.content.decode(),
-        flags=re.S,
-    )
-    if not match:
-        return ""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split())
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +127,7 @@ def test_only_signatures_are_listed_and_names_only_where_the_partnership_publish
 
 def test_a_superseded_version_is_said_to_be_replaced(client, signed, monkeypatch):
     document, _pdf = signed
-    monkeypatch.setattr(signing, "_superseded_checks", [lambda d: d.pk == document.pk])
+    monkeypatch.setattr(signing, "is_superseded", lambda d: d.pk == document.pk)
 
     text = page_text(client.post(VERIFY, {"sha256": document.sha256}))
 

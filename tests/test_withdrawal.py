@@ -4,7 +4,6 @@ the obligations that continue, and the sweep completing it."""
 from __future__ import annotations
 
 import html
-import re
 from datetime import timedelta
 
 import pytest
@@ -25,6 +24,7 @@ from .factories import (
     make_partner,
     make_signatory,
 )
+from .pages import field_error, page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -37,23 +37,6 @@ OBLIGATIONS = [
 
 def url(name: str, **kwargs) -> str:
     return reverse(f"signatories:{name}", kwargs={"partnership_slug": "alpha", **kwargs})
-
-
-def page_text(response) -> str:
-    content = response.content.decode()
-    content = re.sub(r"<(script|style)\b.*?</\1>", " ", content, flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", content)).split())
-
-
-def field_error(response, field: str) -> str:
-    match = re.search(
-        rf'<p class="govuk-error-message" id="id_{field}-error">(.*?)</p>',
-        response.content.decode(),
-        flags=re.S,
-    )
-    if not match:
-        return ""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split())
 
 
 def reload(partner: Partner) -> Partner:

@@ -17,6 +17,7 @@ from signatories.models import Sector
 from tenancy.roles import Role
 
 from ..factories import OrganisationFactory, make_member, make_partner, make_signatory
+from ..pages import summary
 from .journey import Journey
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -79,13 +80,6 @@ def message_to(address: str, subject_starts: str):
     found = [m for m in mail.outbox if m.to == [address] and m.subject.startswith(subject_starts)]
     assert len(found) == 1, [(m.to, m.subject) for m in mail.outbox]
     return found[0]
-
-
-def summary(within, key: str):
-    """The value in the summary list row with this key, on a page or within a part of it."""
-    page = getattr(within, "page", within)  # `has` locators are made from the page
-    key_cell = page.locator("dt", has_text=re.compile(rf"^\s*{re.escape(key)}\s*$"))
-    return within.locator(".govuk-summary-list__row").filter(has=key_cell).locator("dd").first
 
 
 def pdf_text(path) -> str:

@@ -30,18 +30,12 @@ from ..factories import (
     make_signatory,
     make_signature_request,
 )
+from ..pages import summary
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ORGANISATION = "Southdale Academy Trust"
 CONFIRM = f"I confirm I am authorised to sign this on behalf of {ORGANISATION}"
-
-
-def summary(within, key: str):
-    """The value in the summary list row with this key, on a page or within a part of it."""
-    page = getattr(within, "page", within)  # `has` locators are made from the page
-    key_cell = page.locator("dt", has_text=re.compile(rf"^\s*{re.escape(key)}\s*$"))
-    return within.locator(".govuk-summary-list__row").filter(has=key_cell).locator("dd").first
 
 
 def uk_date(day) -> str:

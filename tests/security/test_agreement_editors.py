@@ -20,16 +20,8 @@ from tenancy.roles import Role
 
 from .. import test_agreements as base
 from ..factories import make_member, make_partner
-from ..test_agreements import (
-    agreement_url,
-    audit,
-    field_error,
-    fresh,
-    page_text,
-    post_section,
-    section_of,
-    section_url,
-)
+from ..pages import field_error, page_text
+from ..test_agreements import agreement_url, audit, fresh, post_section, section_of, section_url
 
 pytestmark = pytest.mark.django_db
 

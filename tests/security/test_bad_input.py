@@ -34,7 +34,8 @@ from tenancy.roles import Role
 
 from .. import test_agreements as base
 from ..factories import make_member, make_protocol
-from ..test_agreements import agreement_url, field_error, form_values, section_of, section_url
+from ..pages import field_error
+from ..test_agreements import agreement_url, form_values, section_of, section_url
 from ..test_protocols import approved, latest, version_url
 
 pytestmark = pytest.mark.django_db

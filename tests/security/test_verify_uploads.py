@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import html
 import io
 import multiprocessing
 import re
@@ -23,26 +22,13 @@ from documents import seal
 from signatories import forms as signatory_forms
 from signatories import signing_views
 
+from ..pages import field_error, page_text
+
 pytestmark = pytest.mark.django_db
 
 VERIFY = reverse("signing:verify")
 CANNOT_BE_CHECKED = "Accord's seal Not checked. This PDF's seal cannot be checked"
 TOO_LARGE = "Error: The file must be smaller than 20 MB."
-
-
-def page_text(response) -> str:
-    content = response.content.decode()
-    content = re.sub(r"<(script|style)\b.*?</\1>", " ", content, flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", content)).split())
-
-
-def field_error(response, field: str) -> str:
-    match = re.search(
-        rf'<p class="govuk-error-message" id="id_{field}-error">(.*?)</p>',
-        response.content.decode(),
-        flags=re.S,
-    )
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split()) if match else ""
 
 
 def upload(content: bytes) -> SimpleUploadedFile:
