@@ -45,6 +45,7 @@ services: system-deps
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 check: $(STAMP) services
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run

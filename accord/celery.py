@@ -8,6 +8,7 @@ scheduler embedded) consumes the same folder the web process writes to.
 import os
 
 from celery import Celery
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.settings")
 
@@ -18,8 +19,6 @@ app.autodiscover_tasks()
 
 def _prepare_filesystem_broker() -> None:
     """Kombu's filesystem transport needs its folders before the first message."""
-    from django.conf import settings
-
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
         for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):

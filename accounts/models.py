@@ -1,3 +1,4 @@
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -67,6 +68,4 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def has_totp(self) -> bool:
-        from allauth.mfa.models import Authenticator
-
         return Authenticator.objects.filter(user=self, type=Authenticator.Type.TOTP).exists()

@@ -22,6 +22,7 @@ from documents.markup import render_markdown
 from protocols.models import Legislation
 from protocols.services import ensure_legislation
 from signatories.models import Partner, Signature
+from signatories.tables import signing_table
 from tenancy.permissions import requires
 from tenancy.roles import Perm
 
@@ -45,6 +46,7 @@ from .models import (
     AgreementStatus,
     DataItem,
 )
+from .pdf import agreement_pdf, file_name
 from .transitions import AGREEMENTS
 
 READ_ONLY = "You can read this agreement, but only its editors can change it."
@@ -687,8 +689,6 @@ def new_version(request, agreement_id: int):
 
 @requires(Perm.VIEW)
 def signatories(request, agreement_id: int):
-    from signatories.signing import signing_table
-
     agreement = _agreement(agreement_id)
     rows = None
     if agreement.document_id is not None:
@@ -708,8 +708,6 @@ def signatories(request, agreement_id: int):
 
 @requires(Perm.VIEW)
 def pdf(request, agreement_id: int):
-    from .pdf import agreement_pdf, file_name
-
     agreement = _agreement(agreement_id)
     if agreement.document_id is None:
         messages.error(

@@ -14,6 +14,8 @@ from django.utils import timezone
 from django_scopes import ScopedManager
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from organisations.models import Sector
+
 from . import facts
 
 SECTION_CHOICES = list(facts.SECTIONS)
@@ -317,8 +319,6 @@ class Agreement(models.Model):
 
     def facts(self, today=None) -> facts.AgreementFacts:
         """What the drafting rules read (agreements/rules.py)."""
-        from signatories.models import Sector
-
         public = {
             Sector.LOCAL_AUTHORITY,
             Sector.NHS,

@@ -18,6 +18,7 @@ import math
 import multiprocessing
 import os
 import re
+import resource
 import tempfile
 import time
 from dataclasses import dataclass
@@ -385,8 +386,6 @@ def _check_for_parent(pdf: bytes, cert_path: str, seconds: float, answer) -> Non
     """In the child: answer the check, within a CPU-time limit of its own in case the parent
     is gone before it can stop the child."""
     try:
-        import resource
-
         cpu = math.ceil(seconds) + 1
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         resource.setrlimit(resource.RLIMIT_DATA, (SEAL_CHECK_MEMORY, SEAL_CHECK_MEMORY))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.text import slugify
 
 from documents.models import RenderedPdf
 from documents.pdf import PdfContent, RevisionRow, stored_pdf
@@ -68,7 +69,5 @@ def version_pdf(version: ProtocolVersion, *, public: bool = False) -> RenderedPd
 
 def file_name(version: ProtocolVersion) -> str:
     """Such as "bedfordshire-isp-v2.0.pdf"."""
-    from django.utils.text import slugify
-
     stem = slugify(version.protocol.title)[:80] or "protocol"
     return f"{stem}-v{version.number}.pdf"

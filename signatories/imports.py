@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -134,8 +135,6 @@ def read(text: str) -> ImportPreview:
 
 
 def _check(rows: list[Row]) -> None:
-    import re
-
     seen_refs: dict[str, int] = {}
     seen_names: dict[str, int] = {}
     refs = {normalise_ico_reference(r.values.get("ico_reference")) for r in rows} - {None}

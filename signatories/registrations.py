@@ -1,6 +1,7 @@
 """What this app adds to the partnership's dashboard, navigation and periodic sweep."""
 
 from django.db.models.signals import post_save
+from django_scopes import scope
 
 from accord.kernel import sweeps
 from accord.kernel.context import current_actor
@@ -16,8 +17,8 @@ from .clocks import (
     request_changed,
     send_due_reminders,
 )
-from .models import Partner, PartnerStatus, SignatureRequest
-from .services import create_organisation
+from .models import Organisation, Partner, PartnerStatus, SignatureRequest
+from .services import add_partner, create_organisation
 from .signing import open_request_count
 
 navigation.register("Partners", "signatories:partners", Perm.VIEW, 20)
@@ -46,9 +47,6 @@ post_save.connect(partner_changed, sender=Partner, dispatch_uid="partner_clocks"
 
 
 def _partner_organisations(partnership):
-    from django_scopes import scope
-
-    from .models import Organisation
 
     with scope(partnership=partnership):
         ids = list(
@@ -60,8 +58,6 @@ def _partner_organisations(partnership):
 
 
 def _all_organisations():
-    from .models import Organisation
-
     return Organisation.objects.all()
 
 
@@ -78,8 +74,6 @@ def _member_acts_for(sender, membership, **kwargs) -> None:
 
 
 def _founder_becomes_partner(sender, partnership, organisation, **kwargs) -> None:
-    from .services import add_partner
-
     add_partner(partnership, organisation)
 
 

@@ -1,8 +1,10 @@
 from django import forms
+from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 
 from accord.kernel.forms import ModelChoiceField
 
+from .audit import ACTIONS
 from .models import Partnership
 from .roles import ROLE_HINTS, Role
 
@@ -121,8 +123,6 @@ class AcceptInvitationForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean(self):
-        from django.contrib.auth import get_user_model, password_validation
-
         data = super().clean()
         p1, p2 = data.get("password1"), data.get("password2")
         if p1 and p2 and p1 != p2:
@@ -154,8 +154,6 @@ class AuditFilterForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from .audit import ACTIONS
-
         super().__init__(*args, **kwargs)
         self.fields["action"].choices = [("", "Any action")] + sorted(
             ACTIONS.items(), key=lambda item: item[1]

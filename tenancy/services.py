@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -83,8 +84,6 @@ def update_partnership(partnership: Partnership, **values) -> Partnership:
 
 
 def invitation_link(token: str) -> str:
-    from django.conf import settings
-
     return settings.SITE_URL + reverse("tenancy:accept_invitation", kwargs={"token": token})
 
 

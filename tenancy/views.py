@@ -4,7 +4,7 @@ from datetime import UTC, datetime, time
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -323,7 +323,6 @@ def accept_invitation(request, token: str):
             },
             status=403,
         )
-    from django.contrib.auth import get_user_model
 
     needs_account = existing is None
     if needs_account and get_user_model().objects.filter(email__iexact=invitation.email).exists():

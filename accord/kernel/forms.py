@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
@@ -173,7 +174,5 @@ def posted(request):
 
 def report_refusal(request, exc: ValidationError) -> None:
     """Show why a service refused an action, as error messages on the next page."""
-    from django.contrib import messages
-
     for message in exc.messages:
         messages.error(request, message)

@@ -31,6 +31,7 @@ from ..models import (
     AgreementParty,
     AgreementSection,
     AgreementTemplate,
+    AgreementUserObjectPermission,
     DataCategory,
     DataItem,
     PartyRole,
@@ -641,8 +642,6 @@ def resolve_comment(comment: AgreementComment, *, by) -> AgreementComment:
 
 def editors(agreement: Agreement) -> list[Membership]:
     """The named editors' memberships (those granted editing of this agreement)."""
-    from ..models import AgreementUserObjectPermission
-
     users = AgreementUserObjectPermission.objects.filter(
         content_object=agreement, permission__codename=EDIT_PERMISSION
     ).values_list("user_id", flat=True)
@@ -717,8 +716,6 @@ def remove_editor(agreement: Agreement, membership: Membership, *, by) -> None:
 def revoke_lapsed_editors(agreement: Agreement) -> None:
     """Take back the grants of this agreement's named editors who no longer act for one of
     its parties (membership_supports_editing), each recorded in the audit log."""
-    from ..models import AgreementUserObjectPermission
-
     grants = AgreementUserObjectPermission.objects.filter(
         content_object=agreement, permission__codename=EDIT_PERMISSION
     ).select_related("user")
@@ -732,8 +729,6 @@ def revoke_editing_of(membership: Membership, *, removed: bool = False) -> None:
     """After a membership changed (its organisation or roles) or was removed: take back the
     named editing it no longer supports, in every agreement of its partnership. Called by
     tenancy's model signals (agreements/registrations.py), inside the partnership's scope."""
-    from ..models import AgreementUserObjectPermission
-
     grants = AgreementUserObjectPermission.objects.filter(
         user_id=membership.user_id,
         content_object__partnership_id=membership.partnership_id,

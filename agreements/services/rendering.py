@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 
 from documents.markup import render_markdown, sanitise_html
 
-from .. import legal
+from .. import legal, rules
 from ..facts import JOINT_CONTROLLER, PROCESSOR, RECIPIENT, RIGHTS, SOLE_CONTROLLER
 from ..models import Agreement, AgreementParty
 
@@ -37,8 +37,6 @@ class RightRow:
 
 def suggested_rights(article6: str) -> dict[str, Any]:
     """{right key: RightOutcome} from the rules for these Article 6 letters."""
-    from .. import rules
-
     return {outcome.key: outcome for outcome in rules.rights_for(sorted(set(article6)))}
 
 
