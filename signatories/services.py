@@ -28,6 +28,7 @@ from .models import (
 from .partnerships import log_for_organisation
 from .signals import partner_status_changed
 from .signing import readdress_requests
+from .transitions import PARTNERS
 
 ORGANISATION_FIELDS = [
     "name",
@@ -40,12 +41,6 @@ ORGANISATION_FIELDS = [
 ]
 
 # Which status may follow which, and the words for the audit log.
-TRANSITIONS: dict[str, set[str]] = {
-    PartnerStatus.INVITED: {PartnerStatus.ACTIVE, PartnerStatus.WITHDRAWN},
-    PartnerStatus.ACTIVE: {PartnerStatus.WITHDRAWING},
-    PartnerStatus.WITHDRAWING: {PartnerStatus.ACTIVE, PartnerStatus.WITHDRAWN},
-    PartnerStatus.WITHDRAWN: {PartnerStatus.ACTIVE},
-}
 DEFAULT_NOTICE = timedelta(weeks=4)
 # How far back notice of withdrawal may be dated (it cannot be dated in the future).
 NOTICE_DATE_MAX_AGE = timedelta(days=365)
@@ -235,45 +230,51 @@ def change_partner_status(
     reason: str = "",
     notice_given_on: date | None = None,
     notice: timedelta | None = None,
+    by=None,
 ) -> Partner:
-    """Move a partner to another status, if that transition is allowed.
+    """Move a partner to another status, if the declaration (signatories.transitions) allows
+    that transition and, when `by` is a person, allows them to make it.
 
     Giving notice (to WITHDRAWING) and its taking effect (WITHDRAWING to WITHDRAWN) e-mail the
     partnership (see withdrawal_recipients). `notice` defaults to notice_period().
     """
-    partner = Partner.objects.select_for_update().get(pk=partner.pk)
+    partner = PARTNERS.lock(partner)
     previous = partner.status
-    if new_status not in TRANSITIONS[partner.status]:
+    transition = PARTNERS.between(previous, new_status)
+    if transition is None:
         raise ValidationError(
             f"A partner that is {partner.get_status_display().lower()} cannot become "
             f"{PartnerStatus(new_status).label.lower()}."
         )
     before = snapshot(partner)
     today = timezone.localdate()
-    partner.status = new_status
-    if new_status == PartnerStatus.ACTIVE:
-        partner.joined_on = partner.joined_on or today
-        partner.notice_given_on = partner.leaves_on = partner.withdrawn_on = None
-        partner.withdrawal_reason = ""
-    elif new_status == PartnerStatus.WITHDRAWING:
-        if not reason.strip():
-            raise ValidationError({"reason": "Enter the reason for withdrawing."})
-        if notice_given_on is not None and (problem := notice_date_problem(notice_given_on)):
-            raise ValidationError({"notice_given_on": problem})
-        if notice is None:
-            notice = notice_period(partner.partnership)
-        partner.notice_given_on = notice_given_on or today
-        partner.leaves_on = partner.notice_given_on + notice
-        partner.withdrawal_reason = reason.strip()
-    elif new_status == PartnerStatus.WITHDRAWN:
-        partner.withdrawn_on = today
-    partner.save()
-    log_action(
-        partner.partnership,
-        "partner.status_changed",
-        f"{partner.organisation} is now {partner.get_status_display().lower()}",
+
+    def apply(p: Partner) -> None:
+        if new_status == PartnerStatus.ACTIVE:
+            p.joined_on = p.joined_on or today
+            p.notice_given_on = p.leaves_on = p.withdrawn_on = None
+            p.withdrawal_reason = ""
+        elif new_status == PartnerStatus.WITHDRAWING:
+            if not reason.strip():
+                raise ValidationError({"reason": "Enter the reason for withdrawing."})
+            if notice_given_on is not None and (problem := notice_date_problem(notice_given_on)):
+                raise ValidationError({"notice_given_on": problem})
+            p.notice_given_on = notice_given_on or today
+            p.leaves_on = p.notice_given_on + (
+                notice if notice is not None else notice_period(p.partnership)
+            )
+            p.withdrawal_reason = reason.strip()
+        elif new_status == PartnerStatus.WITHDRAWN:
+            p.withdrawn_on = today
+
+    partner = PARTNERS.perform(
         partner,
-        diff(before, snapshot(partner)),
+        transition.name,
+        by=by,
+        locked=True,
+        apply=apply,
+        summary=lambda p: f"{p.organisation} is now {p.get_status_display().lower()}",
+        changes=lambda p: {k: v for k, v in diff(before, snapshot(p)).items() if k != "status"},
     )
     partner_status_changed.send(sender=Partner, partner=partner, old=previous, new=new_status)
     if new_status == PartnerStatus.WITHDRAWING:
@@ -281,6 +282,11 @@ def change_partner_status(
     elif new_status == PartnerStatus.WITHDRAWN and previous == PartnerStatus.WITHDRAWING:
         _send_withdrawal_email("withdrawal_complete", partner)
     return partner
+
+
+def allowed_statuses(partner: Partner) -> list[str]:
+    """The statuses the partner may move to next, as the declaration has them."""
+    return sorted(t.target for t in PARTNERS.transitions if partner.status in t.source)
 
 
 def withdrawal_recipients(partner: Partner) -> list[str]:

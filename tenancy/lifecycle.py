@@ -88,6 +88,8 @@ class Lifecycle:
     guards: tuple[Guard, ...] = ()
     # Related records to load with the locked row.
     related: tuple[str, ...] = ()
+    # The audit entry shows the status as its label ("For signature"), or as stored.
+    audit_labels: bool = True
     # What every e-mail of the kind is told, besides the transition's own context.
     email_context: Callable[[Any], dict[str, Any]] = declared(default=lambda obj: {})
     _by_name: dict[str, Transition] = declared(init=False, repr=False)
@@ -102,6 +104,12 @@ class Lifecycle:
 
     def __getitem__(self, name: str) -> Transition:
         return self._by_name[name]
+
+    def between(self, source: str, target: str) -> Transition | None:
+        """The transition from one state to another, if the kind declares one."""
+        return next(
+            (t for t in self.transitions if source in t.source and t.target == target), None
+        )
 
     def states(self) -> list[str]:
         return [value for value, _label in self.model._meta.get_field(self.field).choices]
@@ -161,6 +169,11 @@ class Lifecycle:
 
     # --- Doing -------------------------------------------------------------------------
 
+    def _audit_value(self, record: models.Model) -> str:
+        if self.audit_labels:
+            return getattr(record, f"get_{self.field}_display")()
+        return getattr(record, self.field)
+
     def lock(self, obj: models.Model) -> models.Model:
         return (
             self.model.objects.select_for_update(of=("self",))
@@ -197,7 +210,7 @@ class Lifecycle:
                 raise PermissionDenied(why)
         if why := self.state_refusal(record, name):
             raise ValidationError(why, code="state")
-        before = getattr(record, f"get_{self.field}_display")()
+        before = self._audit_value(record)
         if apply is not None:
             apply(record)
         setattr(record, self.field, transition.target)
@@ -210,10 +223,7 @@ class Lifecycle:
             transition.action,
             text,
             record,
-            {
-                self.field: [before, getattr(record, f"get_{self.field}_display")()],
-                **(changes or {}),
-            },
+            {self.field: [before, self._audit_value(record)], **(changes or {})},
         )
         if transition.email and transition.recipients is not None:
             send_templated_email_each(
