@@ -124,6 +124,7 @@ def withdraw(request, partner_id: int):
                     PartnerStatus.WITHDRAWING,
                     reason=form.cleaned_data["reason"],
                     notice=notice,
+                    by=request.user,
                 )
             except ValidationError as exc:
                 add_form_errors(form, exc)
@@ -340,7 +341,7 @@ def confirm_import(request):
 @requires(Perm.MANAGE_PARTNERS)
 def partner_status(request, partner_id: int):
     record = get_object_or_404(Partner.objects.select_related("organisation"), pk=partner_id)
-    allowed = sorted(services.TRANSITIONS[record.status])
+    allowed = services.allowed_statuses(record)
     form = StatusForm(request.POST or None, allowed=allowed)
     if request.method == "POST" and form.is_valid():
         try:
@@ -349,6 +350,7 @@ def partner_status(request, partner_id: int):
                 form.cleaned_data["status"],
                 reason=form.cleaned_data["reason"],
                 notice_given_on=form.cleaned_data["notice_given_on"],
+                by=request.user,
             )
         except ValidationError as exc:
             add_form_errors(form, exc)
