@@ -21,7 +21,8 @@ from accord.kernel.forms import add_form_errors, posted, posted_id, report_refus
 from documents.markup import render_markdown
 from protocols.models import Legislation
 from protocols.services import ensure_legislation
-from signatories.models import Partner, Signature
+from signatories import signables
+from signatories.models import Partner
 from signatories.tables import signing_table
 from tenancy.permissions import requires
 from tenancy.roles import Perm
@@ -219,10 +220,8 @@ def detail(request, agreement_id: int):
     ).count()
     counts = None
     if agreement.document_id:
-        signed = Signature.objects.filter(
-            document_id=agreement.document_id, outcome="signed"
-        ).count()
-        counts = {"signed": signed, "parties": len(parties)}
+        figures = signables.signing_counts({agreement.pk: [agreement.document_id]})
+        counts = {"signed": figures[agreement.pk]["signed"], "parties": len(parties)}
     allowed = AGREEMENTS.allowed(agreement, membership)
     actions = {
         "edit": agreement.is_editable and editor,
