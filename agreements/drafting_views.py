@@ -41,6 +41,7 @@ from .forms import (
     section_form_class,
 )
 from .models import (
+    DRAFTING_STATUSES,
     Agreement,
     AgreementComment,
     AgreementSection,
@@ -51,11 +52,6 @@ from .pdf import agreement_pdf, file_name
 from .transitions import AGREEMENTS
 
 READ_ONLY = "You can read this agreement, but only its editors can change it."
-DRAFTING_STATUSES = [
-    AgreementStatus.DRAFT,
-    AgreementStatus.IN_REVIEW,
-    AgreementStatus.FOR_SIGNATURE,
-]
 ITEM_FIELDS = [
     "item",
     "category",

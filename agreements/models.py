@@ -44,6 +44,27 @@ EDITABLE_STATUSES = frozenset({AgreementStatus.DRAFT, AgreementStatus.IN_REVIEW}
 ENDED_STATUSES = frozenset(
     {AgreementStatus.EXPIRED, AgreementStatus.TERMINATED, AgreementStatus.SUPERSEDED}
 )
+# Statuses of an agreement still on its way or in force (a newer version is one of these).
+LIVE_STATUSES = frozenset(
+    {
+        AgreementStatus.DRAFT,
+        AgreementStatus.IN_REVIEW,
+        AgreementStatus.FOR_SIGNATURE,
+        AgreementStatus.ACTIVE,
+    }
+)
+# Statuses whose text is still being worked on or signed (the drafting list).
+DRAFTING_STATUSES = (
+    AgreementStatus.DRAFT,
+    AgreementStatus.IN_REVIEW,
+    AgreementStatus.FOR_SIGNATURE,
+)
+# Statuses whose frozen text is the agreement's: being signed, or in force.
+SIGNING_STATUSES = frozenset({AgreementStatus.FOR_SIGNATURE, AgreementStatus.ACTIVE})
+# Statuses of an agreement every party signed.
+SIGNED_STATUSES = frozenset(
+    {AgreementStatus.ACTIVE, AgreementStatus.EXPIRED, AgreementStatus.SUPERSEDED}
+)
 
 
 class PartyRole(models.TextChoices):

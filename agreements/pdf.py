@@ -10,11 +10,10 @@ from documents.models import RenderedPdf
 from documents.pdf import PdfContent, RevisionRow, stored_pdf
 from signatories.pdf_rows import pdf_signing_rows
 
-from .models import Agreement, AgreementStatus
+from .models import SIGNED_STATUSES, Agreement
 from .services.lifecycle import everyone_signed, party_partners
 
 # Statuses whose PDF is the final, signed one (no DRAFT watermark) once every party signed.
-SIGNED_STATUSES = {AgreementStatus.ACTIVE, AgreementStatus.EXPIRED, AgreementStatus.SUPERSEDED}
 
 
 def revisions(agreement: Agreement) -> tuple[RevisionRow, ...]:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 
 from ..links import link, party_emails  # noqa: F401
-from ..models import EDIT_PERMISSION, Agreement, AgreementStatus
+from ..models import EDIT_PERMISSION, LIVE_STATUSES, Agreement, AgreementStatus  # noqa: F401
 from ..permissions import (  # noqa: F401  (the names callers of services use)
     NAMED_EDITOR_PERM,
     READ_ONLY,
@@ -58,13 +58,3 @@ def require_editable(agreement: Agreement) -> None:
 
 def status_word(agreement: Agreement) -> str:
     return agreement.get_status_display().lower()
-
-
-LIVE_STATUSES = frozenset(
-    {
-        AgreementStatus.DRAFT,
-        AgreementStatus.IN_REVIEW,
-        AgreementStatus.FOR_SIGNATURE,
-        AgreementStatus.ACTIVE,
-    }
-)

@@ -27,6 +27,7 @@ from tenancy.sweeps import in_partnership
 from .. import rules
 from ..models import (
     EDIT_PERMISSION,
+    SIGNING_STATUSES,
     Agreement,
     AgreementParty,
     AgreementSection,
@@ -111,10 +112,7 @@ def everyone_signed(agreement: Agreement) -> bool:
 def open_for_signing(agreement: Agreement | None) -> bool:
     """Whether an agreement's frozen document is still its text: out for signature or
     active (not gone back to draft, ended or replaced)."""
-    return agreement is not None and agreement.status in (
-        AgreementStatus.FOR_SIGNATURE,
-        AgreementStatus.ACTIVE,
-    )
+    return agreement is not None and agreement.status in SIGNING_STATUSES
 
 
 def live_next_version(agreement: Agreement) -> Agreement | None:
