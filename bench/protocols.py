@@ -100,9 +100,9 @@ def queued_tasks() -> Iterator[Counter]:
     build the task does is timed on its own below.
     """
     import accord.kernel.outbox
-    import protocols.services
+    import signatories.signables
     from accord.kernel.tasks import deliver_message
-    from protocols.tasks import render_pdf
+    from signatories.signables import render_pdf
 
     queued: Counter = Counter()
     names = {deliver_message.name: "emails", render_pdf.name: "pdf_renders"}
@@ -112,7 +112,7 @@ def queued_tasks() -> Iterator[Counter]:
 
     with (
         mock.patch.object(accord.kernel.outbox, "queue_on_commit", count),
-        mock.patch.object(protocols.services, "queue_on_commit", count),
+        mock.patch.object(signatories.signables, "queue_on_commit", count),
     ):
         yield queued
 
@@ -263,7 +263,10 @@ def pdf_build(partnership, version, runs: int) -> dict:
     from documents.models import RenderedPdf
     from protocols.models import ProtocolVersion
     from protocols.pdf import pdf_content
-    from protocols.tasks import render_pdf as build_task
+    from signatories.signables import render_pdf
+
+    def build_task(partnership_id: int, version_id: int) -> str:
+        return render_pdf(partnership_id, "protocol", version_id)[0]
 
     with scope(partnership=partnership):
         content = pdf_content(ProtocolVersion.objects.get(pk=version.pk))
