@@ -685,18 +685,19 @@ def new_version(request, agreement_id: int):
 @requires(Perm.VIEW)
 def signatories(request, agreement_id: int):
     agreement = _agreement(agreement_id)
-    rows = None
+    rows, figures = None, {"signed": 0, "declined": 0}
     if agreement.document_id is not None:
         partners = [p.partner for p in agreement.parties.select_related("partner__organisation")]
         rows = signing_table(agreement.document, partners)
+        figures = signables.signing_counts({agreement.pk: [agreement.document_id]})[agreement.pk]
     return render(
         request,
         "agreements/signatories.html",
         {
             "agreement": agreement,
             "rows": rows,
-            "signed": sum(1 for row in rows or () if row.status == "Signed"),
-            "declined": sum(1 for row in rows or () if row.status == "Declined"),
+            "signed": figures["signed"],
+            "declined": figures["declined"],
         },
     )
 

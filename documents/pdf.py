@@ -45,7 +45,8 @@ class SignatoryRow:
     signatory: str
     position: str
     signed_on: datetime.date | None
-    status: str  # shown when not signed, e.g. "Awaiting signature" or "Declined"
+    status: str  # shown when not signed, e.g. "Awaiting signature", "Declined", "Withdrawn"
+    version: str = ""  # the version the signature was given on, such as "2.0"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class SigningEvent:
     organisation: str
     ip_address: str
     outcome: str  # "Signed" or "Declined"
+    version: str = ""  # the version the answer was given on, such as "2.0"
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class PdfContent:
     # names only when `show_names` (the partnership's choice for its public page).
     public: bool = False
     show_names: bool = True
+    # The signing figures in words, such as "31 of 34 partners asked have signed."
+    signing_summary: str = ""
 
 
 def shown_signatories(content: PdfContent) -> tuple[SignatoryRow, ...]:
@@ -135,6 +139,8 @@ def state_key(content: PdfContent) -> str:
     if content.public:
         # Only when set, so the members' PDFs stored before these fields keep their keys.
         state["public"] = {"show_names": content.show_names}
+    if content.signing_summary:
+        state["signing_summary"] = content.signing_summary
     canonical = json.dumps(state, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return sha256_of_bytes(canonical.encode("utf-8"))
 
@@ -161,7 +167,7 @@ def _context(content: PdfContent) -> dict[str, object]:
         "signatories": [
             {
                 **dataclasses.asdict(row),
-                "shown": layout.uk_date(row.signed_on) if row.signed_on else row.status,
+                "shown": _signed_on(row),
             }
             for row in shown_signatories(content)
         ],
@@ -178,6 +184,15 @@ def _context(content: PdfContent) -> dict[str, object]:
             layout.css_string(f"{document.title} · Version {document.version_label}")
         ),
     }
+
+
+def _signed_on(row: SignatoryRow) -> str:
+    """The signatories table's last cell: the date signed and on which version, or the
+    status of a partner that has not signed (or has withdrawn)."""
+    if not row.signed_on:
+        return row.status
+    day = layout.uk_date(row.signed_on)
+    return f"{day}, version {row.version}" if row.version else day
 
 
 def render_pdf(content: PdfContent) -> bytes:

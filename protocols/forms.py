@@ -193,6 +193,33 @@ class SendForm(forms.Form):
             self.initial["partners"] = [p.pk for p in partners]
 
 
+class AskToSignForm(forms.Form):
+    """Ask partners to sign a version in force (or out for signature) that they have not
+    signed: partners that joined later, and partners that declined, asked again."""
+
+    partners = PartnersField(
+        label="Partners to ask",
+        queryset=Partner.objects.none(),
+        help_text="Active partners who have not signed this version. Each one's authorised "
+        "signatory gets an e-mail with a link to sign it; nobody else is asked again.",
+        error_messages={
+            "required": "Choose at least one partner to ask to sign.",
+            "invalid_choice": "Choose only partners who have not signed this version.",
+            "invalid_pk_value": "Choose only partners who have not signed this version.",
+        },
+    )
+
+    def __init__(self, *args, candidates, declined: dict[int, str], **kwargs):
+        """`candidates`: the partners that may be asked; `declined`: {partner id: the
+        version it declined}, for those asked again."""
+        super().__init__(*args, **kwargs)
+        field = self.fields["partners"]
+        field.queryset = candidates
+        field.option_hints = {
+            str(pk): f"Declined version {number}: ask again" for pk, number in declined.items()
+        }
+
+
 class NewVersionForm(forms.Form):
     KINDS = [
         ("minor", "Minor: corrections and clarifications, issued without signing again"),

@@ -8,9 +8,10 @@ from django.utils.text import slugify
 from documents.models import RenderedPdf
 from documents.pdf import PdfContent, RevisionRow, stored_pdf
 from signatories.pdf_rows import pdf_signing_rows
+from signatories.tables import signing_summary
 
 from .models import ProtocolVersion, VersionStatus
-from .services import everyone_signed, partners_asked, signature_source
+from .services import everyone_signed, partners_asked, signature_source, signing_counts
 
 
 def revisions(version: ProtocolVersion) -> tuple[RevisionRow, ...]:
@@ -46,7 +47,12 @@ def pdf_content(version: ProtocolVersion, *, public: bool = False) -> PdfContent
         raise ValueError(f"{version} has not been frozen, so it has no PDF.")
     source = signature_source(version)
     partners = list(partners_asked(version))
-    signatories, events = pdf_signing_rows(source.document, partners)
+    # The signatures of the version it carries (an issued minor version), then its own.
+    documents = (
+        [source.document, version.document] if source.pk != version.pk else [version.document]
+    )
+    signatories, events = pdf_signing_rows(documents, partners)
+    counts = signing_counts([version]).get(version.pk)
     protocol = version.protocol
     return PdfContent(
         document=version.document,
@@ -59,6 +65,7 @@ def pdf_content(version: ProtocolVersion, *, public: bool = False) -> PdfContent
         final=version.status == VersionStatus.SIGNED and everyone_signed(version),
         public=public,
         show_names=protocol.partnership.public_signatory_names if public else True,
+        signing_summary=signing_summary(counts, declines=not public),
     )
 
 

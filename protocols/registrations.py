@@ -108,6 +108,7 @@ describe_actions(
         "protocol.version_approved": "Protocol version approved",
         "protocol.version_returned": "Protocol version returned to draft",
         "protocol.version_sent": "Protocol version sent for signature",
+        "protocol.version_asked": "More partners asked to sign a protocol version",
         "protocol.version_signed": "Protocol version signed by every partner",
         "protocol.version_issued": "Protocol minor version issued",
         "protocol.version_superseded": "Protocol version superseded",

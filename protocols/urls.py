@@ -31,6 +31,7 @@ urlpatterns = [
     path(version + "send/", views.send, name="send"),
     path(version + "issue/", views.issue, name="issue"),
     path(version + "signatories/", views.signatories, name="signatories"),
+    path(version + "signatories/ask/", views.ask_to_sign, name="ask"),
     path(version + "pdf/", views.pdf, name="pdf"),
     path(version + "sections/add/", views.section_add, name="section_add"),
     path(section, views.section_edit, name="section_edit"),

@@ -11,7 +11,9 @@ from django.views.decorators.http import require_POST
 
 from accord.kernel.forms import add_form_errors, posted, report_refusal
 from documents.markup import render_markdown
-from signatories.signing import signing_table
+from documents.models import FrozenDocument
+from signatories.models import Signature
+from signatories.tables import signing_summary, signing_table
 from tenancy.permissions import requires
 from tenancy.roles import Perm
 
@@ -19,6 +21,7 @@ from . import services
 from .compare import compare as compare_versions
 from .content import LEGISLATION
 from .forms import (
+    AskToSignForm,
     CompareForm,
     LegislationForm,
     NewVersionForm,
@@ -27,11 +30,15 @@ from .forms import (
     ReasonForm,
     SectionForm,
     SendForm,
+    active_partners,
 )
 from .models import LOCKED_MESSAGE, Legislation, Protocol, ProtocolVersion, Section, VersionStatus
 from .pdf import file_name, version_pdf
-from .permissions import may_retire
+from .permissions import lead_only, may_retire, may_send
 from .transitions import VERSIONS
+
+# The versions more partners may be asked to sign: the one in force, one out for signature.
+ASKABLE = (VersionStatus.SIGNED, VersionStatus.FOR_SIGNATURE)
 
 # --- Helpers -------------------------------------------------------------------------------
 
@@ -431,27 +438,120 @@ def issue(request, protocol_id: int, version_id: int):
     return _to_version(request, version)
 
 
+def _signing_documents(version: ProtocolVersion, source: ProtocolVersion) -> list[FrozenDocument]:
+    """The frozen documents whose signatures count for the version, as objects: those of the
+    version it carries (an issued minor version), then its own."""
+    if source.document_id is None:
+        return []
+    if source.pk == version.pk or version.document_id is None:
+        return [source.document]
+    return [source.document, version.document]
+
+
+def _may_ask(request, protocol: Protocol, version: ProtocolVersion) -> bool:
+    """Whether the person may ask more partners to sign the version: the version in force
+    or one out for signature, by the lead organisation's people (see services.ask_to_sign)."""
+    return (
+        protocol.retired_at is None
+        and version.document_id is not None
+        and version.status in ASKABLE
+        and may_send(request.membership, protocol)
+    )
+
+
+def _ask_form(rows, data=None) -> AskToSignForm:
+    """Active partners who have not signed (nor are being asked to sign): those that
+    joined later, and those that declined, to ask again."""
+    excluded = {
+        row.partner.pk
+        for row in rows
+        if row.awaiting or (row.signature and row.signature.outcome == Signature.Outcome.SIGNED)
+    }
+    declined = {
+        row.partner.pk: row.signature.document.version_label
+        for row in rows
+        if row.signature and row.signature.outcome == Signature.Outcome.DECLINED
+    }
+    candidates = active_partners().exclude(pk__in=excluded).order_by("organisation__name", "pk")
+    return AskToSignForm(data, candidates=candidates, declined=declined)
+
+
+def _signatories_context(
+    request, protocol: Protocol, version: ProtocolVersion, data=None
+) -> dict[str, Any]:
+    source = services.signature_source(version)
+    documents = _signing_documents(version, source)
+    rows = counts = ask_form = None
+    if documents:
+        rows = signing_table(documents, list(services.partners_asked(version)))
+        # The figures every page and the PDF show: withdrawn partners count in none.
+        counts = services.signing_counts([version]).get(version.pk) or {}
+        if _may_ask(request, protocol, version):
+            ask_form = _ask_form(rows, data)
+    return {
+        "protocol": protocol,
+        "version": version,
+        "source": source,
+        "rows": rows,
+        "counts": counts,
+        "summary": signing_summary(counts),
+        "several_versions": len(documents) > 1,
+        "ask_form": ask_form,
+        "can_ask": ask_form is not None and ask_form.fields["partners"].queryset.exists(),
+    }
+
+
+def _to_signatories(request, version: ProtocolVersion):
+    return redirect(
+        "protocols:signatories",
+        partnership_slug=request.partnership.slug,
+        protocol_id=version.protocol_id,
+        version_id=version.pk,
+    )
+
+
 @requires(Perm.VIEW)
 def signatories(request, protocol_id: int, version_id: int):
     protocol = _protocol(protocol_id)
     version = _version(protocol, version_id)
-    source = services.signature_source(version)
-    rows = None
-    if source.document_id is not None:
-        rows = signing_table(source.document, list(services.partners_asked(version)))
-    signed = sum(1 for row in rows or () if row.status == "Signed")
     return render(
-        request,
-        "protocols/signatories.html",
-        {
-            "protocol": protocol,
-            "version": version,
-            "source": source,
-            "rows": rows,
-            "signed": signed,
-            "declined": sum(1 for row in rows or () if row.status == "Declined"),
-        },
+        request, "protocols/signatories.html", _signatories_context(request, protocol, version)
     )
+
+
+@require_POST
+@requires(Perm.DRAFT_DOCUMENTS)
+def ask_to_sign(request, protocol_id: int, version_id: int):
+    """Ask partners that have not signed the version in force (or out for signature) to sign
+    it, without sending it to everyone again."""
+    protocol = _protocol(protocol_id)
+    version = _version(protocol, version_id)
+    if not may_send(request.membership, protocol):
+        raise PermissionDenied(lead_only(version, request.membership))
+    context = _signatories_context(request, protocol, version, data=request.POST)
+    form = context["ask_form"]
+    if form is None:
+        messages.error(
+            request,
+            f"Version {version.number} is {version.get_status_display().lower()}: only the "
+            "version in force, or one out for signature, can be signed by more partners.",
+        )
+        return _to_signatories(request, version)
+    if form.is_valid():
+        partners = list(form.cleaned_data["partners"])
+        try:
+            services.ask_to_sign(version, partners, by=request.user)
+        except ValidationError as exc:
+            add_form_errors(form, exc)
+        else:
+            names = ", ".join(str(p.organisation) for p in partners)
+            messages.success(
+                request,
+                f"{names} {'has' if len(partners) == 1 else 'have'} been asked to sign "
+                f"version {version.number}.",
+            )
+            return _to_signatories(request, version)
+    return render(request, "protocols/signatories.html", context)
 
 
 @requires(Perm.VIEW)

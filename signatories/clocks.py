@@ -1,8 +1,10 @@
 """What falls due in signing and partnership: on Accord's one clock engine (accord.kernel.clocks).
 
-- a signature request's next reminder: (last reminder, else sending) + its cadence, while
-  reminders remain and before the link expires;
-- a signature request's link expiring unanswered: the requester is told;
+- a signature request's next reminder: (the later of its last reminder and its sending) + its
+  cadence, while reminders remain and before the link expires (after the last one, the people
+  who lead the document are told: signing._remind);
+- a signature request's link expiring unanswered: the people who lead the document are told
+  (signables.lead_emails: its lead organisation's drafters and the requester);
 - a partner's withdrawal taking effect on the day its notice runs out.
 """
 
@@ -16,7 +18,6 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from accord.kernel import clocks
-from accord.kernel.mail import send_templated_email
 from tenancy.audit import log_action
 from tenancy.sweeps import in_partnership
 
@@ -37,7 +38,10 @@ def reminder_due(request: SignatureRequest) -> datetime | None:
         return None
     if request.reminders_sent >= request.max_reminders:
         return None
-    due = (request.last_reminded_at or request.sent_at) + timedelta(days=request.remind_every_days)
+    # A request sent again with a new link (signing.reissue) keeps the earlier reminders'
+    # count and time; its next reminder still follows the new link by a whole cadence.
+    since = max(request.sent_at, request.last_reminded_at or request.sent_at)
+    due = since + timedelta(days=request.remind_every_days)
     return due if due < request.expires_at else None
 
 
@@ -94,26 +98,21 @@ def _link_expired(clock) -> str | None:
             request,
             {"expires_at": [None, request.expires_at]},
         )
-        if request.requested_by is not None:
-            send_templated_email(
-                "signature_link_expired",
-                [request.requested_by.email],
-                {
-                    "request": request,
-                    "organisation": organisation,
-                    "document": request.document,
-                    "partnership": request.partnership,
-                    "link": settings.SITE_URL
-                    + reverse(
-                        "signatories:partner",
-                        kwargs={
-                            "partnership_slug": request.partnership.slug,
-                            "partner_id": request.partner_id,
-                        },
-                    ),
-                },
-            )
-        return "expired; the requester was told"
+        told = signing.tell_lead(
+            "signature_link_expired",
+            request,
+            {
+                "partner_link": settings.SITE_URL
+                + reverse(
+                    "signatories:partner",
+                    kwargs={
+                        "partnership_slug": request.partnership.slug,
+                        "partner_id": request.partner_id,
+                    },
+                )
+            },
+        )
+        return f"expired; {told} told"
 
 
 def expire_due_links() -> int:

@@ -321,11 +321,13 @@ class Signature(models.Model):
 
 
 class ReminderLink(models.Model):
-    """A further link to an unanswered request, e-mailed with a reminder.
+    """A further link to a request, e-mailed with a reminder or with the answer's confirmation.
 
     The first link's hash is on the request itself; each reminder adds one, so every link the
-    signatory was sent works until the request is answered, replaced or expires. Only the
-    SHA-256 of each link's secret is kept.
+    signatory was sent works until the request is answered, replaced or expires. The answer
+    adds one more, e-mailed with the confirmation: once the request is answered, any of its
+    links opens the confirmation and the document's PDF (signing_views.done and copy). Only
+    the SHA-256 of each link's secret is kept.
     """
 
     partnership = models.ForeignKey(

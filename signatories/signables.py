@@ -20,9 +20,11 @@ from django_scopes import scope
 from accord.kernel.queueing import queue_on_commit
 from documents.models import FrozenDocument, RenderedPdf
 from documents.pdf import renders_queued
-from tenancy.models import Partnership
+from tenancy.models import Membership, Partnership
+from tenancy.roles import Perm
 from tenancy.tasks import partnership_task
 
+from .affiliations import acts_for
 from .models import Partner, PartnerStatus, RequestStatus, Signature, SignatureRequest
 
 SUPERSEDED = "This version has been replaced by a newer one; you do not need to sign it."
@@ -100,6 +102,40 @@ def record_answer(document: FrozenDocument) -> Model | None:
     signable.answered(owner)
     queue_pdf(signable.kind, owner)
     return owner
+
+
+def lead_emails(document: FrozenDocument, *, requested_by=None) -> list[str]:
+    """Who is told when signing `document` stalls (a partner declines, its last reminder goes
+    unanswered, its link expires): the people who lead it. Runs inside its partnership's scope.
+
+    They are the members of the partnership acting for the lead organisation of the record the
+    document belongs to (`Signable.lead`) who may draft documents and are verified for that
+    organisation, plus `requested_by` (the person who sent the request) if given; when that
+    finds nobody, the partnership's administrators. Active accounts only; each address once,
+    lower-cased, sorted.
+    """
+    found = owner_of(document)
+    addresses: set[str] = set()
+    if found is not None:
+        signable, owner = found
+        organisation = signable.lead(owner).organisation
+        members = Membership.objects.filter(
+            organisation=organisation, user__is_active=True
+        ).select_related("user")
+        addresses |= {
+            m.user.email
+            for m in members
+            if m.can(Perm.DRAFT_DOCUMENTS) and acts_for(m.user, organisation)
+        }
+    if requested_by is not None and requested_by.is_active:
+        addresses.add(requested_by.email)
+    if not addresses:
+        addresses |= set(
+            Membership.objects.filter(is_administrator=True, user__is_active=True).values_list(
+                "user__email", flat=True
+            )
+        )
+    return sorted({a.strip().lower() for a in addresses if a and a.strip()})
 
 
 # --- Who has been asked, who has answered --------------------------------------------------

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F
 from django.urls import reverse
 from django.utils import formats, timezone
 from django_scopes import get_scope, scope, scopes_disabled
@@ -27,7 +27,7 @@ from django_scopes import get_scope, scope, scopes_disabled
 from accord.kernel import clocks
 from accord.kernel.cadences import SIGNING_MAX_REMINDERS, SIGNING_REMINDER_EVERY_DAYS
 from accord.kernel.context import acting
-from accord.kernel.mail import send_templated_email
+from accord.kernel.mail import send_templated_email, send_templated_email_each
 from documents.models import FrozenDocument
 from tenancy.audit import log_action
 from tenancy.models import Partnership
@@ -43,7 +43,14 @@ from .models import (
     Signature,
     SignatureRequest,
 )
-from .signables import SUPERSEDED, is_superseded, record_answer
+from .signables import (
+    SUPERSEDED,
+    is_superseded,
+    lead_emails,
+    owner_of,
+    record_answer,
+    signing_counts,
+)
 from .tokens import TOKEN_MAX_LENGTH, hash_token, new_token
 
 OPEN_STATUSES = (RequestStatus.SENT, RequestStatus.OPENED)
@@ -66,6 +73,12 @@ REPLACED = (
 
 def signing_link(token: str) -> str:
     return settings.SITE_URL + reverse("signing:sign", kwargs={"token": token})
+
+
+def signed_copy_link(token: str) -> str:
+    """The PDF of an answered request's document, as it now stands, for the signer: opened
+    with one of the request's links' secrets, no account needed (see signing_views.copy)."""
+    return settings.SITE_URL + reverse("signing:copy", kwargs={"token": token})
 
 
 def uk_time(value: datetime) -> str:
@@ -144,6 +157,35 @@ def _send_request(request: SignatureRequest, token: str, *, subject: str = "", r
             "expires_at": request.expires_at,
             "subject": subject,
             "replaced": replaced,
+        },
+    )
+
+
+def tell_lead(name: str, request: SignatureRequest, context: dict | None = None) -> int:
+    """E-mail the people who lead the request's document (signables.lead_emails), one message
+    each, in the caller's transaction, with the e-mail template `name`. The template gets the
+    request, its partner's organisation, the document, the partnership and `link`, the
+    document's page in the partnership (the partner's page for a document no record owns),
+    plus `context`. Returns how many were told."""
+    found = owner_of(request.document)
+    if found is not None:
+        signable, owner = found
+        link = signable.page_link(owner)
+    else:
+        link = settings.SITE_URL + reverse(
+            "signatories:partner",
+            kwargs={"partnership_slug": request.partnership.slug, "partner_id": request.partner_id},
+        )
+    return send_templated_email_each(
+        name,
+        lead_emails(request.document, requested_by=request.requested_by),
+        {
+            "request": request,
+            "organisation": request.partner.organisation,
+            "document": request.document,
+            "partnership": request.partnership,
+            "link": link,
+            **(context or {}),
         },
     )
 
@@ -255,10 +297,13 @@ def request_signatures(
 def reissue(
     request: SignatureRequest, *, by, signatory: AuthorisedSignatory | None = None
 ) -> SignatureRequest:
-    """Replace an unanswered request by a fresh one with a new link; the old link stops.
+    """Replace an unanswered request (its link expired or not) by a fresh one with a new
+    link; the old link stops.
 
     Sent to `signatory` if given, else the request's signatory while active, else the
-    partner's first active signatory, else its data protection e-mail.
+    partner's first active signatory, else its data protection e-mail. The reminders already
+    sent count towards the fresh request's maximum, so the partner is never reminded more than
+    `max_reminders` times in all; the next one falls due a cadence after the new link.
     """
     with _scope_of(request.partnership_id), transaction.atomic():
         old = (
@@ -324,6 +369,8 @@ def reissue(
             expires_at=now + timedelta(days=settings.SIGNING_LINK_VALID_DAYS),
             remind_every_days=old.remind_every_days,
             max_reminders=old.max_reminders,
+            reminders_sent=old.reminders_sent,
+            last_reminded_at=old.last_reminded_at,
             requested_by=by or old.requested_by,
         )
         log_action(
@@ -523,6 +570,38 @@ def open_by_token(token: str) -> tuple[SignatureRequest | None, str | None]:
 
 # --- Answering ----------------------------------------------------------------------------
 
+ANSWERED_STATUSES = (RequestStatus.SIGNED, RequestStatus.DECLINED)
+
+
+@dataclass(frozen=True)
+class SigningProgress:
+    """How far the signing of a document has gone, as told to the person who just answered:
+    the partners asked (not withdrawn since), how many have signed and declined (each by its
+    latest answer), and whether the document belongs to a record that has a PDF."""
+
+    asked: int
+    signed: int
+    declined: int
+    has_pdf: bool
+
+    @property
+    def complete(self) -> bool:
+        return self.asked > 0 and self.signed >= self.asked
+
+
+def signing_progress(document: FrozenDocument) -> SigningProgress:
+    """Where the signing of `document` stands, over every document whose signatures count for
+    its record (signables.Signable.documents). Runs inside its partnership's scope."""
+    found = owner_of(document)
+    documents = found[0].documents(found[1]) if found is not None else [document.pk]
+    counts = signing_counts({document.pk: documents}).get(document.pk, {})
+    return SigningProgress(
+        asked=counts.get("asked", 0),
+        signed=counts.get("signed", 0),
+        declined=counts.get("declined", 0),
+        has_pdf=found is not None,
+    )
+
 
 def _plain_ip(value: str | None) -> str | None:
     try:
@@ -565,6 +644,7 @@ def _answer(
     ip_address: str | None,
     user_agent: str | None,
     user,
+    copy_token: str | None,
 ) -> Signature:
     name = " ".join((name or "").split())
     position = " ".join((position or "").split())
@@ -622,6 +702,13 @@ def _answer(
         )
         locked.responded_at = now
         locked.save(update_fields=["status", "responded_at"])
+        # One more link to the request, e-mailed with the confirmation (only its hash is kept,
+        # like every link's): once a request is answered, each of its links opens the
+        # confirmation again and the document's PDF as it now stands (signing_views.done, copy).
+        copy_token = copy_token or new_token()[0]
+        ReminderLink.objects.create(
+            partnership=locked.partnership, request=locked, token_hash=hash_token(copy_token)
+        )
         who = {"organisation": organisation} | ({"user": user} if user is not None else {})
         with acting(**who):
             if outcome == Signature.Outcome.SIGNED:
@@ -644,6 +731,7 @@ def _answer(
                     **({"reason": [None, signature.reason]} if signature.reason else {}),
                 },
             )
+        progress = signing_progress(locked.document)
         send_templated_email(
             "signature_confirmation",
             [signature.email],
@@ -653,8 +741,12 @@ def _answer(
                 "organisation": organisation,
                 "document": locked.document,
                 "signed": outcome == Signature.Outcome.SIGNED,
+                "progress": progress,
+                "copy_link": signed_copy_link(copy_token) if progress.has_pdf else "",
             },
         )
+        if outcome == Signature.Outcome.DECLINED:
+            tell_lead("signature_declined", locked, {"signature": signature})
         record_answer(locked.document)
     request.status, request.responded_at = locked.status, locked.responded_at
     return signature
@@ -690,9 +782,14 @@ def sign(
     ip_address: str | None,
     user_agent: str | None,
     user=None,
+    copy_token: str | None = None,
 ) -> Signature:
     """Record that the partner signs the request's document. ValidationError by field
-    (name, position, confirmed) or, when the request cannot be answered, without a field."""
+    (name, position, confirmed) or, when the request cannot be answered, without a field.
+
+    `copy_token` (a fresh secret from tokens.new_token) becomes a further link to the request,
+    e-mailed with the confirmation for the signer to open it again and download the PDF; one
+    is made when not given."""
     return _answer(
         request,
         Signature.Outcome.SIGNED,
@@ -703,6 +800,7 @@ def sign(
         ip_address=ip_address,
         user_agent=user_agent,
         user=user,
+        copy_token=copy_token,
     )
 
 
@@ -715,8 +813,10 @@ def decline(
     ip_address: str | None,
     user_agent: str | None,
     user=None,
+    copy_token: str | None = None,
 ) -> Signature:
-    """Record that the partner declines to sign, with its reason (see sign)."""
+    """Record that the partner declines to sign, with its reason (see sign). The people who
+    lead the document are told, with the reason (signables.lead_emails)."""
     return _answer(
         request,
         Signature.Outcome.DECLINED,
@@ -727,90 +827,8 @@ def decline(
         ip_address=ip_address,
         user_agent=user_agent,
         user=user,
+        copy_token=copy_token,
     )
-
-
-# --- Who has signed -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SigningRow:
-    partner: Partner
-    status: str  # "Not asked", "Sent", "Opened", "Signed" or "Declined"
-    sent_at: datetime | None
-    opened_at: datetime | None
-    answered_at: datetime | None
-    signer_name: str
-    signer_position: str
-    reminders_sent: int
-    request: SignatureRequest | None
-    signature: Signature | None
-
-    @property
-    def expired(self) -> bool:
-        """Asked, not answered, and the link has run out: send a new one."""
-        return (
-            self.request is not None
-            and self.request.status in OPEN_STATUSES
-            and self.request.expires_at <= timezone.now()
-        )
-
-
-STATUS_LABELS = {
-    RequestStatus.SENT: "Sent",
-    RequestStatus.OPENED: "Opened",
-    RequestStatus.SIGNED: "Signed",
-    RequestStatus.DECLINED: "Declined",
-}
-
-
-def signing_table(document: FrozenDocument, partners: Iterable[Partner]) -> list[SigningRow]:
-    """One row a partner, in the order given: where its signature of `document` stands.
-
-    Runs one query (two when `partners` is a queryset, which gets its organisations joined)
-    whatever the number of partners.
-    """
-    if isinstance(partners, QuerySet):
-        partners = partners.select_related("organisation")
-    partners = list(partners)
-    with _scope_of(document.partnership_id):
-        requests = {
-            r.partner_id: r
-            for r in SignatureRequest.objects.filter(
-                document=document, partner__in=[p.pk for p in partners], status__in=LIVE_STATUSES
-            )
-            .select_related("signature")
-            .order_by("sent_at", "pk")
-        }
-    rows = []
-    for partner in partners:
-        request = requests.get(partner.pk)
-        signature = getattr(request, "signature", None) if request else None
-        rows.append(
-            SigningRow(
-                partner=partner,
-                status=STATUS_LABELS[request.status] if request else "Not asked",
-                sent_at=request.sent_at if request else None,
-                opened_at=request.opened_at if request else None,
-                answered_at=request.responded_at if request else None,
-                signer_name=signature.name if signature else "",
-                signer_position=signature.position if signature else "",
-                reminders_sent=request.reminders_sent if request else 0,
-                request=request,
-                signature=signature,
-            )
-        )
-    return rows
-
-
-def signatures_for(document: FrozenDocument) -> list[Signature]:
-    """Every answer recorded for `document` (signed and declined), earliest first."""
-    with _scope_of(document.partnership_id):
-        return list(
-            Signature.objects.filter(document=document)
-            .select_related("partner__organisation")
-            .order_by("at", "pk")
-        )
 
 
 # --- Reminders ----------------------------------------------------------------------------
@@ -891,6 +909,11 @@ def _remind(pk: int, count: int, now: datetime) -> bool:
             "number": count + 1,
         },
     )
+    if count + 1 >= request.max_reminders:
+        # The last reminder allowed has gone and still no answer: the lead takes over (once,
+        # as the count moves past here once).
+        request.reminders_sent, request.last_reminded_at = count + 1, now
+        tell_lead("signature_reminders_exhausted", request)
     return True
 
 

@@ -8,6 +8,7 @@ app_name = "signing"
 
 urlpatterns = [
     path("sign/<text:token>/", signing_views.sign, name="sign"),
-    path("signed/", signing_views.done, name="done"),
+    path("signed/<text:token>/", signing_views.done, name="done"),
+    path("signed/<text:token>/pdf/", signing_views.copy, name="copy"),
     path("verify/", signing_views.verify, name="verify"),
 ]

@@ -8,10 +8,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
@@ -24,11 +26,11 @@ from documents.verify import VerifyMatch, find_all_by_sha256, sha256_of_bytes
 from tenancy.permissions import requires
 from tenancy.roles import Perm
 
-from . import signing
+from . import signables, signing, tables
 from .forms import SigningForm, VerifyForm
 from .models import Partner, Signature, SignatureRequest
+from .tokens import new_token
 
-DONE_SESSION_KEY = "signing-done"
 # Light protection of the public verify page: lookups per address per minute.
 VERIFY_LOOKUPS_PER_MINUTE = 30
 # The most documents one fingerprint is shown to match (only versions frozen before a
@@ -62,22 +64,20 @@ def _signing_page(request, sig_request: SignatureRequest, *, user, in_app: bool)
     data = request.POST if request.method == "POST" else None
     form = SigningForm(data, organisation=organisation, initial=initial)
     if request.method == "POST" and form.is_valid():
+        copy_token, _hash = new_token()
         answer = {
             "name": form.cleaned_data["name"],
             "position": form.cleaned_data["position"],
             "ip_address": client_ip(request),
             "user_agent": request.META.get("HTTP_USER_AGENT", ""),
             "user": user,
+            "copy_token": copy_token,
         }
         try:
             if form.action == "sign":
-                signature = signing.sign(
-                    sig_request, confirmed=form.cleaned_data["confirmed"], **answer
-                )
+                signing.sign(sig_request, confirmed=form.cleaned_data["confirmed"], **answer)
             else:
-                signature = signing.decline(
-                    sig_request, reason=form.cleaned_data["reason"], **answer
-                )
+                signing.decline(sig_request, reason=form.cleaned_data["reason"], **answer)
         except ValidationError as exc:
             if not hasattr(exc, "error_dict"):
                 return link_problem(
@@ -87,8 +87,7 @@ def _signing_page(request, sig_request: SignatureRequest, *, user, in_app: bool)
                 )
             add_form_errors(form, exc)
         else:
-            request.session[DONE_SESSION_KEY] = signature.pk
-            return redirect("signing:done")
+            return redirect("signing:done", token=copy_token)
     return render(
         request,
         "signatories/sign.html",
@@ -112,22 +111,60 @@ def sign(request, token: str):
     return _signing_page(request, sig_request, user=None, in_app=False)
 
 
-@never_cache
-def done(request):
-    """What was recorded, for the browser that just recorded it: shown once, then forgotten
-    (the e-mailed confirmation keeps the record)."""
-    pk = request.session.pop(DONE_SESSION_KEY, None)
-    signature = None
-    if pk:
-        with scopes_disabled():
-            signature = (
-                Signature.objects.select_related("document", "partner__organisation", "partnership")
-                .filter(pk=pk)
-                .first()
-            )
+def _answered(token: str) -> Signature:
+    """The answer given to the request that a link's secret opens (the signing link, a
+    reminder's or the one e-mailed with the confirmation). 404 for any other secret: unknown,
+    or opening a request that is unanswered or replaced since."""
+    sig_request = signing.find_by_token(token)
+    if sig_request is None or sig_request.status not in signing.ANSWERED_STATUSES:
+        raise Http404("This link opens no answered request.")
+    with scopes_disabled():
+        signature = (
+            Signature.objects.select_related("document", "partner__organisation", "partnership")
+            .filter(request=sig_request)
+            .first()
+        )
     if signature is None:
-        raise Http404("Nothing was signed in this browser.")
-    return render(request, "signatories/signed.html", {"signature": signature})
+        raise Http404("This link opens no answered request.")
+    return signature
+
+
+@never_cache
+def done(request, token: str):
+    """What was recorded and what happens next, with the PDF's link: shown again on every
+    reload, to whoever holds one of the request's links (the signer, through their e-mails)."""
+    signature = _answered(token)
+    with scope(partnership=signature.partnership):
+        progress = signing.signing_progress(signature.document)
+    return render(
+        request,
+        "signatories/signed.html",
+        {
+            "signature": signature,
+            "progress": progress,
+            "copy_url": reverse("signing:copy", kwargs={"token": token})
+            if progress.has_pdf
+            else "",
+        },
+    )
+
+
+@never_cache
+def copy(request, token: str):
+    """The members' copy of the answered document's PDF, as its signing now stands (rendered
+    when missing), for the signer without an account: a download."""
+    signature = _answered(token)
+    with scope(partnership=signature.partnership):
+        found = signables.owner_of(signature.document)
+        if found is None:  # no record owns it any more (an agreement back in draft)
+            raise Http404("This document has no PDF.")
+        signable, owner = found
+        stored = signable.render(owner)[0]
+    document = signature.document
+    name = f"{slugify(document.title)[:80] or 'document'}-v{document.version_label}.pdf"
+    return FileResponse(
+        stored.file.open("rb"), as_attachment=True, filename=name, content_type="application/pdf"
+    )
 
 
 @requires(Perm.SIGN)
@@ -292,7 +329,7 @@ def _what_matched(match: VerifyMatch) -> dict[str, object]:
     with scope(partnership=match.partnership):
         signed = [
             s
-            for s in signing.signatures_for(match.document)
+            for s in tables.signatures_for(match.document)
             if s.outcome == Signature.Outcome.SIGNED
         ]
         superseded = signing.is_superseded(match.document)

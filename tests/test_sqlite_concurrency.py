@@ -154,7 +154,7 @@ def test_two_partners_signing_the_same_document_at_once_are_both_recorded(alpha)
         results = all_at_once([open_and_sign(token) for _request, token in requests])
 
         assert statuses(results) == [302, 302], f"round {number + 1}: {statuses(results)}"
-        assert all(r["Location"] == reverse("signing:done") for r in results)
+        assert all(r["Location"].startswith("/signed/") for r in results)
         for request, _token in requests:
             assert request_status(request) == RequestStatus.SIGNED
     assert len(signatures_of(alpha)) == 2 * ROUNDS

@@ -14,7 +14,7 @@ from django_scopes import scope
 from documents.models import RenderedPdf
 from documents.seal import seal
 from signatories import forms as signatory_forms
-from signatories import signing, signing_views
+from signatories import signing, signing_views, tables
 
 from .factories import OrganisationFactory, make_document, make_partner, make_signature_request
 from .pages import field_error, page_text
@@ -98,7 +98,7 @@ def test_the_final_signed_pdf_is_recognised_with_its_signatures(client, signed, 
     assert "The final signed PDF: every partner asked had signed." in text
     assert pdf.sha256 in text
     with scope(partnership=document.partnership):
-        jane, _raj = signing.signatures_for(document)
+        jane, _raj = tables.signatures_for(document)
     jane_at = timezone.localtime(jane.at).strftime("%-d %B %Y, %H:%M")
     assert f"Luton Borough Council Chief Executive {jane_at}" in text
     assert "Yes: this version has not been replaced." in text

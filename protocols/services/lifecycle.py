@@ -40,7 +40,13 @@ from .common import (
     version_link,
 )
 from .legislation import ensure_legislation
-from .queries import add_months, everyone_signed, latest_version, render_version_html
+from .queries import (
+    add_months,
+    everyone_signed,
+    latest_version,
+    render_version_html,
+    signing_documents,
+)
 from .queries import signature_source as signature_source
 
 KIND = FrozenDocument.Kind.PROTOCOL
@@ -330,7 +336,7 @@ def ask_to_sign(version: ProtocolVersion, partners: Iterable[Partner], *, by) ->
     chosen = _active_partners(partners)
     if version.document_id is None:
         raise ValidationError("This version has no frozen text to sign.")
-    answers = signables.current_answers([version.document_id])
+    answers = signables.current_answers(signing_documents(version))
     for partner in chosen:
         answer = answers.get(partner.pk)
         if answer is not None and answer.outcome == answer.Outcome.SIGNED:
