@@ -168,6 +168,7 @@ def _context(content: PdfContent) -> dict[str, object]:
             {
                 **dataclasses.asdict(row),
                 "shown": _signed_on(row),
+                "shown_version": row.version if row.signed_on else "",
             }
             for row in shown_signatories(content)
         ],
@@ -187,12 +188,11 @@ def _context(content: PdfContent) -> dict[str, object]:
 
 
 def _signed_on(row: SignatoryRow) -> str:
-    """The signatories table's last cell: the date signed and on which version, or the
-    status of a partner that has not signed (or has withdrawn)."""
+    """The signatories table's last cell: the date signed (the version it was given on goes
+    below it), or the status of a partner that has not signed (or has withdrawn)."""
     if not row.signed_on:
         return row.status
-    day = layout.uk_date(row.signed_on)
-    return f"{day}, version {row.version}" if row.version else day
+    return layout.uk_date(row.signed_on)
 
 
 def render_pdf(content: PdfContent) -> bytes:

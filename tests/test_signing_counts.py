@@ -421,6 +421,6 @@ def test_the_date_signed_is_the_signatures_own_never_the_requests(
         _, _name, _position, date, status, _reminders = rows_shown[str(partner.organisation)]
         assert date == day
         assert status == f"Signed Signed version 1.0 on {day}"
-        assert flat(f"{day}, version 1.0") in pdf
+        assert flat(f"{day} version 1.0") in pdf  # the date, the version below it
     assert wrong not in text
     assert flat(wrong) not in pdf
