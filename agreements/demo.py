@@ -10,6 +10,13 @@
 - Bedfordshire: a draft between Central Bedfordshire Council and Bedfordshire Police with a
   couple of sections still to do, so the task list and the blocking messages show something.
 
+Before drafting, each party's organisation record is given the contact details its summary
+sheet shows (address, telephone, data protection e-mail, confirmed from itself, and DPO) where
+it has none, by one of the organisation's own verified people, as the template's guidance asks.
+The Essex addresses are those of the forum's completed agreement, the Bedfordshire ones the
+bodies' public head offices; telephone numbers are from Ofcom's range for drama (01632
+960xxx), e-mail addresses are on example.org, and the DPOs are invented people.
+
 Everything goes through agreements.services and signatories.signing, as the pages do. An
 agreement whose reference already exists is left alone. E-mails are queued as usual (seed_demo
 sends them nowhere); no PDF is queued: each is rendered when first downloaded. The wording is
@@ -24,10 +31,14 @@ from typing import Any
 from django.utils import timezone
 from django_scopes import scope
 
+from accord.kernel.context import acting
 from documents.pdf import renders_on_demand
 from protocols import demo as protocols_demo
 from protocols.models import Legislation
-from signatories.models import RequestStatus, SignatureRequest
+from signatories import addresses
+from signatories.affiliations import verified_people
+from signatories.models import Organisation, RequestStatus, SignatureRequest
+from signatories.services import update_organisation
 from tenancy.models import Partnership
 
 from . import services
@@ -47,6 +58,78 @@ together: which adults leave it, when and why, and what support they receive aft
 review helps both organisations plan reablement so that more people regain their independence
 and fewer need long-term care packages.
 """
+
+ESSEX_SECURITY = """\
+Each party applies technical and organisational security measures suited to the sensitivity
+and volume of the information, as UK GDPR Article 32 requires. Each party receiving
+information under this agreement will:
+
+- train the people who handle it in their duties of confidentiality and data protection;
+- keep it physically and electronically secure;
+- give access only to the people who need it for the review, and check that they are suitable
+  to have it;
+- keep a current policy on handling personal data that its staff can read;
+- have a process for managing personal data breaches;
+- use a processor only where this agreement names it, under a written contract.
+
+The information is protected in transit by being shared only in review meetings between the
+two organisations' named staff, in person or by the council's video calling service; the
+council's review team records what it needs directly in its own case records, and nothing is
+sent by e-mail or on removable media.
+"""
+
+ESSEX_FORMAT = """\
+- Format: verbally, in review meetings between the two organisations' named staff
+- Frequency: once, for this review
+- Shared system (if any) and its owner: not applicable
+"""
+
+BEDFORDSHIRE_SECURITY = """\
+Each party applies technical and organisational security measures suited to the sensitivity
+of the information, as UK GDPR Article 32 requires, gives access only to the officers working
+on a missing person case, and keeps a record of what it shared, with whom and why.
+
+The information is protected in transit by secure e-mail between the council's adult social
+care duty team and the police missing persons unit, both on government secure e-mail
+services, and by telephone between named officers when a person is at immediate risk.
+"""
+
+BEDFORDSHIRE_FORMAT = """\
+- Format: a short written alert by secure e-mail, followed by telephone calls while the
+  person is missing
+- Frequency: as cases arise, whenever an adult is reported missing within 72 hours of leaving
+  hospital
+- Shared system (if any) and its owner: not applicable
+"""
+
+# The summary sheet's details of each demo party: (head office address, telephone, data
+# protection e-mail, data protection officer).
+CONTACTS: dict[str, tuple[str, str, str, str]] = {
+    "Essex County Council": (
+        "County Hall, Market Road, Chelmsford CM1 1QH",
+        "01632 960410",
+        "data.protection@essex-county-council.example.org",
+        "Harriet Okafor",
+    ),
+    "Essex Cares Ltd": (
+        "Seax House, Victoria Road, Chelmsford CM1 1QH",
+        "01632 960438",
+        "data.protection@essex-cares-ltd.example.org",
+        "Imran Siddiqui",
+    ),
+    "Central Bedfordshire Council": (
+        "Priory House, Monks Walk, Chicksands, Shefford SG17 5TQ",
+        "01632 960512",
+        "data.protection@central-bedfordshire-council.example.org",
+        "Marcus Bell",
+    ),
+    "Bedfordshire Police": (
+        "Police Headquarters, Woburn Road, Kempston, Bedford MK43 9AX",
+        "01632 960599",
+        "data.protection@bedfordshire-police.example.org",
+        "Sunita Rao",
+    ),
+}
 
 ESSEX_ITEMS = (
     ("Name", "personal", ""),
@@ -108,6 +191,36 @@ class AgreementSeeder:
 
     # --- Steps ---------------------------------------------------------------------------
 
+    def contacts(self, organisation: Organisation) -> None:
+        """Give the organisation's record the summary sheet's details it lacks, as one of its
+        verified people would, and confirm the data protection address from itself."""
+        address, phone, email, dpo = CONTACTS[organisation.name]
+        wanted = {
+            name: value
+            for name, value in (("address", address), ("phone", phone), ("dpo_name", dpo))
+            if not getattr(organisation, name).strip()
+        }
+        if not organisation.data_protection_email:
+            wanted["data_protection_email"] = email
+        if not wanted and organisation.confirmed_data_protection_email:
+            return
+        person = verified_people(organisation).first()
+        if person is None:
+            return
+        with acting(user=person, organisation=organisation):
+            if wanted:
+                organisation = update_organisation(
+                    organisation, by=person, ico_reference=organisation.ico_reference, **wanted
+                )
+            pending = addresses.pending_data_protection(organisation)
+            if pending is None and not organisation.confirmed_data_protection_email:
+                pending = addresses.ask_data_protection(
+                    organisation, organisation.data_protection_email, by=person
+                )
+            if pending is not None:
+                # As someone at the address would, from the link in the e-mail just sent.
+                addresses.confirm(pending)
+
     def save(self, agreement: Agreement, key: str, by, *, completed: bool = True, **kw: Any):
         section = agreement.sections.get(key=key)
         services.save_section(
@@ -124,12 +237,16 @@ class AgreementSeeder:
         other: str,
         author: str,
         purpose: str,
+        security: str,
+        format_frequency: str,
         items: tuple[tuple[str, str, str], ...],
         data_subjects: str,
         todo: tuple[str, ...] = (),
     ) -> Agreement:
         today = timezone.localdate()
         lead_partner, other_partner = self.helper.partner(lead), self.helper.partner(other)
+        for partner in (lead_partner, other_partner):
+            self.contacts(partner.organisation)
         with self.helper.as_member(author) as by:
             agreement = services.create_agreement(
                 partnership, title=title, reference=reference, lead=lead_partner, by=by
@@ -188,7 +305,9 @@ class AgreementSeeder:
                 fields={"joint_contact_point": f"Information Governance team, {lead}"},
             )
             step("rights")
+            step("security", body=security)
             step("transfers", fields={"international_transfers": False})
+            step("format_frequency", body=format_frequency)
             step(
                 "retention",
                 fields={
@@ -206,7 +325,9 @@ class AgreementSeeder:
                 "information",
                 "responsibilities",
                 "rights",
+                "security",
                 "transfers",
+                "format_frequency",
                 "retention",
                 "breaches",
             }
@@ -227,6 +348,8 @@ class AgreementSeeder:
             other="Essex Cares Ltd",
             author=author,
             purpose=ESSEX_PURPOSE,
+            security=ESSEX_SECURITY,
+            format_frequency=ESSEX_FORMAT,
             items=ESSEX_ITEMS,
             data_subjects="Adults who used the reablement service",
         )
@@ -251,6 +374,8 @@ class AgreementSeeder:
             purpose="Central Bedfordshire Council's adult social care teams and Bedfordshire "
             "Police share what each knows when a vulnerable adult goes missing soon after "
             "leaving hospital, so they can be found quickly and safely.\n",
+            security=BEDFORDSHIRE_SECURITY,
+            format_frequency=BEDFORDSHIRE_FORMAT,
             items=(("Name", "personal", ""), ("Address", "personal", "")),
             data_subjects="Adults reported missing after leaving hospital",
             todo=BEDFORDSHIRE_TODO,

@@ -54,17 +54,26 @@ NOT_STARTED = "not_started"
 IN_PROGRESS = "in_progress"
 COMPLETED = "completed"
 
-# Rights of data subjects (UK GDPR Articles 13-22, and withdrawing consent, Article 7(3)).
+# What the agreement records about people's rights: the rights of data subjects (UK GDPR
+# Articles 13-22, and withdrawing consent, Article 7(3)), then how the parties answer requests
+# for information under the Freedom of Information Act 2000 and the Environmental Information
+# Regulations 2004. The provision of each is in agreements.legal.RIGHT_PROVISIONS.
 RIGHTS: tuple[tuple[str, str], ...] = (
     ("informed", "Right to be informed"),
     ("access", "Right of access"),
     ("rectification", "Right to rectification"),
     ("erasure", "Right to erasure"),
     ("restriction", "Right to restrict processing"),
+    ("notification", "Notification of rectification, erasure or restriction"),
     ("portability", "Right to data portability"),
     ("objection", "Right to object"),
     ("automated", "Rights related to automated decision-making"),
     ("withdraw_consent", "Right to withdraw consent"),
+    (
+        "foi_eir",
+        "Requests under the Freedom of Information Act 2000 or the Environmental Information "
+        "Regulations 2004",
+    ),
 )
 
 
@@ -73,6 +82,12 @@ class Party:
     name: str
     role: str  # one of the party roles above
     is_public_authority: bool
+    # The contact details the summary sheet gives for the party, from its organisation
+    # record ("" when not recorded): the parties reach each other there about a breach.
+    address: str = ""
+    phone: str = ""
+    email: str = ""  # the data protection e-mail, once confirmed from itself
+    dpo_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,8 +109,16 @@ class AgreementFacts:
     dpia_reference: str = ""
     large_scale: bool = False
     new_technology: bool = False
+    start_date: date | None = None  # when the agreement comes into force, if set
     review_date: date | None = None
     today: date | None = None
     partner_breach_hours: int | None = None
     ico_breach_hours: int | None = None
     section_states: dict[str, str] = field(default_factory=dict)  # key -> section state
+    section_texts: dict[str, str] = field(default_factory=dict)  # key -> the section's text
+    # Rights: the keys ticked on the rights page, or None until someone confirms them (the
+    # rules' suggestion applies meanwhile); why each suggested right left unticked does not
+    # apply (key -> reason); and any decision made about people solely by automated means.
+    rights: frozenset[str] | None = None
+    rights_reasons: dict[str, str] = field(default_factory=dict)
+    automated_decisions: str = ""

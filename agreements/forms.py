@@ -26,6 +26,7 @@ from .models import (
     SpecialCategoryType,
 )
 from .services.common import parties_refusal
+from .services.drafting import REASON_MAX
 
 DATE_ERROR = {"invalid": "Enter a real date like 31/03/2026."}
 MARKDOWN_HINT = (
@@ -588,21 +589,34 @@ class ResponsibilitiesForm(SectionForm):
 
 
 class RightsForm(SectionForm):
+    """The rights that apply, ticked from the basis; a reason for each suggested right left
+    unticked (`reason_<key>`, one field each, saved as the agreement's rights_reasons)."""
+
     body_label = "How the parties meet these rights"
-    structured = ("rights", "rights_note")
+    structured = ("automated_decisions", "rights", "rights_note")
+    automated_decisions = CharField(
+        label="Decisions made solely by automated means",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Describe any decision about people made by automated means alone, "
+        "including profiling, with legal or similarly significant effects on them. Leave it "
+        "blank if there is none: the rights of Article 22 then do not arise.",
+    )
     rights = forms.MultipleChoiceField(
         label="Rights that apply to this sharing",
-        choices=RIGHTS,
+        choices=[(key, legal.RIGHT_TITLES[key]) for key, _ in RIGHTS],
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="Ticked from the Article 6 basis chosen; the reasons are under each right.",
+        help_text="Ticked from the Article 6 basis chosen; the reasons are under each right. "
+        "If you untick one, say why below.",
         error_messages={"invalid_choice": "Choose rights from the list."},
     )
     rights_note = CharField(
         label="Note on the rights",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Say why, if you untick a right the basis suggests or tick one it does not.",
+        help_text="Anything else about the rights, such as why you tick one the basis does "
+        "not suggest.",
     )
 
     def __init__(self, *args, rights_rows=(), **kwargs):
@@ -611,11 +625,47 @@ class RightsForm(SectionForm):
         self.fields["rights"].option_hints = {
             row.key: " ".join(row.reasons) for row in self.rights_rows
         }
+        given = self.agreement.rights_reasons or {}
+        # Automated decisions described in this very form make Article 22 apply as well.
+        described = self.is_bound and str(self.data.get("automated_decisions") or "").strip()
+        for row in self.rights_rows:
+            if row.suggested or (row.key == "automated" and described):
+                self.fields[f"reason_{row.key}"] = CharField(
+                    label=f"Why it does not apply: {row.title}",
+                    required=False,
+                    max_length=REASON_MAX,
+                    initial=given.get(row.key, ""),
+                    error_messages={
+                        "max_length": f"The reason must be {REASON_MAX:,} characters or fewer."
+                    },
+                )
 
     def initial_value(self, name: str):
         if name == "rights":
             return [row.key for row in self.rights_rows if row.applies]
         return super().initial_value(name)
+
+    @property
+    def reason_fields(self):
+        return [self[name] for name in self.fields if name.startswith("reason_")]
+
+    @property
+    def structured_fields(self):
+        return [
+            self["automated_decisions"],
+            self["rights"],
+            *self.reason_fields,
+            self["rights_note"],
+        ]
+
+    def structured_values(self) -> dict:
+        values = super().structured_values()
+        values["rights_reasons"] = {
+            name.removeprefix("reason_"): self.cleaned_data.get(name, "")
+            for name in self.fields
+            if name.startswith("reason_")
+        }
+        return values
 
 
 class TransfersForm(SectionForm):

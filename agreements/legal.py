@@ -12,12 +12,15 @@ Keys:
 - Schedule 1 conditions are keyed by their paragraph number as a string ("2", "18", "29"):
   paragraph numbers are unique across the whole Schedule, so the key also says the Part.
 - Common law bases are keyed as in agreements.models.CommonLawBasis.
+- Rights are keyed as in agreements.facts.RIGHTS.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import NamedTuple
+
+from .facts import RIGHTS
 
 
 class Article6Basis(NamedTuple):
@@ -336,6 +339,29 @@ COMMON_LAW_BASES: dict[str, Basis] = {
         "A law requires the disclosure or a court has ordered it, so the duty of confidence "
         "does not stand in the way, provided only what the law or order covers is shared.",
     ),
+}
+
+# Where each right the agreement records is found in UK GDPR ("" for the requests for
+# information, which come from the Freedom of Information Act 2000 and the Environmental
+# Information Regulations 2004 that their label names).
+RIGHT_PROVISIONS: dict[str, str] = {
+    "informed": "Articles 13 and 14",
+    "access": "Article 15",
+    "rectification": "Article 16",
+    "erasure": "Article 17",
+    "restriction": "Article 18",
+    "notification": "Article 19",
+    "portability": "Article 20",
+    "objection": "Article 21",
+    "automated": "Article 22",
+    "withdraw_consent": "Article 7(3)",
+    "foi_eir": "",
+}
+
+# Each right with its provision, as the rights page and the agreement's rights table show it:
+# "Article 15 Right of access".
+RIGHT_TITLES: dict[str, str] = {
+    key: f"{RIGHT_PROVISIONS[key]} {label}".strip() for key, label in RIGHTS
 }
 
 ARTICLE_6_CHOICES: tuple[tuple[str, str], ...] = tuple((k, b.label) for k, b in ARTICLE_6.items())

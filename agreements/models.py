@@ -272,7 +272,15 @@ class Agreement(models.Model):
 
     # Rights: None until someone confirms them (the rules' suggestion applies meanwhile).
     rights = models.JSONField(null=True, blank=True)
+    # Why each right the basis suggests, left unticked, does not apply: {right key: reason}.
+    rights_reasons = models.JSONField(default=dict, blank=True)
     rights_note = models.TextField(blank=True)
+    automated_decisions = models.TextField(
+        "decisions made solely by automated means",
+        blank=True,
+        help_text="Any decision about people made by automated means alone, including "
+        "profiling, with legal or similarly significant effects; blank when there is none.",
+    )
 
     # Transfers and retention.
     international_transfers = models.BooleanField(default=False)
@@ -352,11 +360,15 @@ class Agreement(models.Model):
                 name=party.partner.organisation.name,
                 role=party.role,
                 is_public_authority=party.partner.organisation.sector in public,
+                address=party.partner.organisation.address.strip(),
+                phone=party.partner.organisation.phone.strip(),
+                email=party.partner.organisation.confirmed_data_protection_email.strip(),
+                dpo_name=party.partner.organisation.dpo_name.strip(),
             )
             for party in self.parties.select_related("partner__organisation").order_by("pk")
         )
         categories = frozenset(self.data_items.values_list("category", flat=True))
-        states = dict(self.sections.values_list("key", "state"))
+        sections = list(self.sections.values_list("key", "state", "body"))
         return facts.AgreementFacts(
             parties=parties,
             categories=categories,
@@ -375,11 +387,16 @@ class Agreement(models.Model):
             dpia_reference=self.dpia_reference.strip(),
             large_scale=self.large_scale,
             new_technology=self.new_technology,
+            start_date=self.start_date,
             review_date=self.review_date,
             today=today or timezone.localdate(),
             partner_breach_hours=self.partner_breach_hours,
             ico_breach_hours=self.ico_breach_hours,
-            section_states=states,
+            section_states={key: state for key, state, _ in sections},
+            section_texts={key: body for key, _, body in sections},
+            rights=frozenset(self.rights) if self.rights is not None else None,
+            rights_reasons=dict(self.rights_reasons or {}),
+            automated_decisions=self.automated_decisions.strip(),
         )
 
 

@@ -4,7 +4,8 @@ Two questions, both answered from the facts alone (no database; the clock is rea
 facts.today is None):
 
 - Which data subject rights apply? `rights_for(article6)` reads the RIGHTS_BY_BASIS table
-  (the ICO's summary of how the lawful basis affects each right).
+  (the ICO's summary of how the lawful basis affects each right); the rights about automated
+  decision-making arise only where such decisions are described.
 - What is missing or inconsistent before the agreement can go for signature? `check(facts)`
   runs every rule in RULES; each rule is one small function returning zero or more Messages.
   Any "blocking" message stops `can_send_for_signature`; a "warning" is advice.
@@ -33,6 +34,7 @@ from .facts import (
     SPECIAL,
     AgreementFacts,
 )
+from .templates_content import REVIEW_WITHIN_YEARS, TEXT_REQUIRED, placeholders_in
 
 BLOCKING = "blocking"
 WARNING = "warning"
@@ -42,9 +44,15 @@ SECTION_LABELS: dict[str, str] = dict(SECTIONS)
 RIGHT_LABELS: dict[str, str] = dict(RIGHTS)
 
 NO_BASIS_REASON = "Choose the Article 6 basis first"
+NO_AUTOMATED_DECISIONS_REASON = (
+    "No automated decision-making is described: Article 22 arises only where a decision with "
+    "legal or similarly significant effects on someone is made by automated means alone, so "
+    "describe any such decision for it to apply."
+)
 
-# The longest gap between reviews, and the ICO's deadline for a notifiable breach.
-MAX_REVIEW_YEARS = 3
+# The longest gap between reviews (the template's maximum), and the ICO's deadline for a
+# notifiable breach.
+MAX_REVIEW_YEARS = REVIEW_WITHIN_YEARS
 ICO_DEADLINE_HOURS = 72
 
 # Categories that are personal data under the UK GDPR: pseudonymised data still is; only
@@ -67,6 +75,18 @@ _AUTOMATED = (
     True,
     "people must not be subject to decisions made solely by automated means that have legal "
     "or similarly significant effects on them, unless an Article 22 exception applies.",
+)
+_NOTIFICATION = (
+    True,
+    "each party tells everyone it shared the data with of any rectification, erasure or "
+    "restriction, unless that proves impossible or takes disproportionate effort, and tells "
+    "the person who they are if asked.",
+)
+_FOI_EIR = (
+    True,
+    "a party that is a public authority answers a request for the information under the "
+    "Freedom of Information Act 2000 or the Environmental Information Regulations 2004 itself, "
+    "after consulting the party it came from about any exemption or exception.",
 )
 _PORTABILITY_YES = (
     True,
@@ -91,6 +111,7 @@ RIGHTS_BY_BASIS: dict[str, dict[str, tuple[bool, str]]] = {
             "people can have their data erased, in particular once they withdraw consent.",
         ),
         "restriction": _RESTRICTION,
+        "notification": _NOTIFICATION,
         "portability": _PORTABILITY_YES,
         "objection": (
             False,
@@ -103,6 +124,7 @@ RIGHTS_BY_BASIS: dict[str, dict[str, tuple[bool, str]]] = {
             "people can withdraw consent at any time, as easily as they gave it, and the "
             "sharing must then stop.",
         ),
+        "foi_eir": _FOI_EIR,
     },
     "b": {
         "informed": _INFORMED,
@@ -114,10 +136,12 @@ RIGHTS_BY_BASIS: dict[str, dict[str, tuple[bool, str]]] = {
             "contract.",
         ),
         "restriction": _RESTRICTION,
+        "notification": _NOTIFICATION,
         "portability": _PORTABILITY_YES,
         "objection": (False, _OBJECTION_NOT_SUBJECT),
         "automated": _AUTOMATED,
         "withdraw_consent": _WITHDRAW_NO,
+        "foi_eir": _FOI_EIR,
     },
     "c": {
         "informed": _INFORMED,
@@ -128,6 +152,7 @@ RIGHTS_BY_BASIS: dict[str, dict[str, tuple[bool, str]]] = {
             "there is no right to erasure of data the law requires the organisation to process.",
         ),
         "restriction": _RESTRICTION,
+        "notification": _NOTIFICATION,
         "portability": _PORTABILITY_NO,
         "objection": (
             False,
@@ -136,6 +161,7 @@ RIGHTS_BY_BASIS: dict[str, dict[str, tuple[bool, str]]] = {
         ),
         "automated": _AUTOMATED,
         "withdraw_consent": _WITHDRAW_NO,
+        "foi_eir": _FOI_EIR,
     },
     "d": {
         "informed": _INFORMED,
@@ -147,10 +173,12 @@ RIGHTS_BY_BASIS: dict[str, dict[str, tuple[bool, str]]] = {
             "no longer needed to protect anyone's life.",
         ),
         "restriction": _RESTRICTION,
+        "notification": _NOTIFICATION,
         "portability": _PORTABILITY_NO,
         "objection": (False, _OBJECTION_NOT_SUBJECT),
         "automated": _AUTOMATED,
         "withdraw_consent": _WITHDRAW_NO,
+        "foi_eir": _FOI_EIR,
     },
     "e": {
         "informed": _INFORMED,
@@ -161,6 +189,7 @@ RIGHTS_BY_BASIS: dict[str, dict[str, tuple[bool, str]]] = {
             "there is no right to erasure of data needed for a public task or official function.",
         ),
         "restriction": _RESTRICTION,
+        "notification": _NOTIFICATION,
         "portability": _PORTABILITY_NO,
         "objection": (
             True,
@@ -169,6 +198,7 @@ RIGHTS_BY_BASIS: dict[str, dict[str, tuple[bool, str]]] = {
         ),
         "automated": _AUTOMATED,
         "withdraw_consent": _WITHDRAW_NO,
+        "foi_eir": _FOI_EIR,
     },
     "f": {
         "informed": _INFORMED,
@@ -180,6 +210,7 @@ RIGHTS_BY_BASIS: dict[str, dict[str, tuple[bool, str]]] = {
             "legitimate grounds remain.",
         ),
         "restriction": _RESTRICTION,
+        "notification": _NOTIFICATION,
         "portability": _PORTABILITY_NO,
         "objection": (
             True,
@@ -188,6 +219,7 @@ RIGHTS_BY_BASIS: dict[str, dict[str, tuple[bool, str]]] = {
         ),
         "automated": _AUTOMATED,
         "withdraw_consent": _WITHDRAW_NO,
+        "foi_eir": _FOI_EIR,
     },
 }
 
@@ -199,6 +231,11 @@ class RightOutcome:
     applies: bool
     reasons: tuple[str, ...]  # one per chosen basis that decides it, "<basis label>: <why>"
 
+    @property
+    def title(self) -> str:
+        """The right with its provision: "Article 15 Right of access"."""
+        return legal.RIGHT_TITLES[self.key]
+
 
 def _article6_letters(article6: Iterable[str]) -> list[str]:
     chosen = set(article6)
@@ -208,18 +245,22 @@ def _article6_letters(article6: Iterable[str]) -> list[str]:
     return [letter for letter in ARTICLE_6 if letter in chosen]
 
 
-def rights_for(article6: Iterable[str]) -> list[RightOutcome]:
+def rights_for(article6: Iterable[str], *, automated_decisions: bool = False) -> list[RightOutcome]:
     """The rights that apply under the chosen Article 6 bases, in the order of facts.RIGHTS.
 
     A right applies if any chosen basis gives it; its reasons then name those bases. A right
-    that no chosen basis gives lists every chosen basis's reason. With no basis chosen, no
-    right is known yet. Raises ValueError for a letter outside Article 6(1)(a)-(f).
+    that no chosen basis gives lists every chosen basis's reason. The rights about automated
+    decision-making apply only when `automated_decisions` (some are described). With no basis
+    chosen, no right is known yet. Raises ValueError for a letter outside Article 6(1)(a)-(f).
     """
     letters = _article6_letters(article6)
     outcomes = []
     for key, label in RIGHTS:
         if not letters:
             outcomes.append(RightOutcome(key, label, False, (NO_BASIS_REASON,)))
+            continue
+        if key == "automated" and not automated_decisions:
+            outcomes.append(RightOutcome(key, label, False, (NO_AUTOMATED_DECISIONS_REASON,)))
             continue
         verdicts = [(letter, *RIGHTS_BY_BASIS[letter][key]) for letter in letters]
         applies = any(gives for _, gives, _ in verdicts)
@@ -309,6 +350,36 @@ def too_few_parties(facts: AgreementFacts) -> list[Message]:
             f"sharing the data in {_in('summary')}.",
         )
     ]
+
+
+# What the summary sheet gives for each party, from its organisation record.
+PARTY_CONTACTS: tuple[tuple[str, str], ...] = (
+    ("address", "head office address"),
+    ("phone", "telephone number"),
+    ("email", "confirmed data protection e-mail"),
+    ("dpo_name", "data protection officer"),
+)
+
+
+def party_contacts_missing(facts: AgreementFacts) -> list[Message]:
+    """One message a party whose organisation record lacks a contact detail the summary sheet
+    gives (the breach clause has the parties reach each other through them)."""
+    messages = []
+    for party in facts.parties:
+        missing = [what for name, what in PARTY_CONTACTS if _blank(getattr(party, name))]
+        if not missing:
+            continue
+        messages.append(
+            Message(
+                "party_contacts_missing",
+                "summary",
+                BLOCKING,
+                f"{party.name} has no {_names(missing)} on its organisation record, and the "
+                f"parties reach each other through the summary sheet's details about a breach: "
+                f"ask {party.name} to complete its record, then check {_in('summary')}.",
+            )
+        )
+    return messages
 
 
 # Supporting documents.
@@ -588,6 +659,30 @@ def retention_missing(facts: AgreementFacts) -> list[Message]:
     ]
 
 
+# Data subject rights.
+
+
+def right_unticked_without_reason(facts: AgreementFacts) -> list[Message]:
+    """A right that applies to the sharing, left unticked on the rights page with no reason
+    (also after a change of basis, or of the automated decisions, made it apply)."""
+    if facts.rights is None:
+        return []
+    outcomes = rights_for(facts.article6, automated_decisions=not _blank(facts.automated_decisions))
+    return [
+        Message(
+            "right_unticked_without_reason",
+            "rights",
+            BLOCKING,
+            f"“{outcome.title}” applies to this sharing but is not ticked, and no reason is "
+            f"given: tick it, or say why it does not apply, in {_in('rights')}.",
+        )
+        for outcome in outcomes
+        if outcome.applies
+        and outcome.key not in facts.rights
+        and _blank(facts.rights_reasons.get(outcome.key, ""))
+    ]
+
+
 # Personal data breaches.
 
 
@@ -667,25 +762,98 @@ def review_date_missing(facts: AgreementFacts) -> list[Message]:
     ]
 
 
+def review_date_in_past(facts: AgreementFacts) -> list[Message]:
+    today = _today(facts)
+    if facts.review_date is None or facts.review_date >= today:
+        return []
+    return [
+        Message(
+            "review_date_in_past",
+            "commencement",
+            BLOCKING,
+            f"The review date, {_long_date(facts.review_date)}, is in the past: set a date "
+            f"from today, {_long_date(today)}, onwards in {_in('commencement')}.",
+        )
+    ]
+
+
+def review_date_before_start(facts: AgreementFacts) -> list[Message]:
+    """A review on or before the start date (one in the past has its own message)."""
+    review, start = facts.review_date, facts.start_date
+    if review is None or start is None or review > start or review < _today(facts):
+        return []
+    return [
+        Message(
+            "review_date_before_start",
+            "commencement",
+            BLOCKING,
+            f"The review date, {_long_date(review)}, is not after the start date, "
+            f"{_long_date(start)}: set a review date after the agreement starts in "
+            f"{_in('commencement')}.",
+        )
+    ]
+
+
 def review_date_too_far(facts: AgreementFacts) -> list[Message]:
+    """A review later than the template allows after the agreement comes into force: the
+    start date, or today while that is later or not set."""
     if facts.review_date is None:
         return []
-    latest = _years_after(_today(facts), MAX_REVIEW_YEARS)
+    today = _today(facts)
+    start = max(today, facts.start_date) if facts.start_date else today
+    latest = _years_after(start, MAX_REVIEW_YEARS)
     if facts.review_date <= latest:
         return []
+    since = "today" if start == today else f"the start date, {_long_date(start)}"
     return [
         Message(
             "review_date_too_far",
             "commencement",
-            WARNING,
+            BLOCKING,
             f"The review date, {_long_date(facts.review_date)}, is more than "
-            f"{MAX_REVIEW_YEARS} years away: bring it forward to {_long_date(latest)} or "
-            f"earlier in {_in('commencement')}.",
+            f"{MAX_REVIEW_YEARS} years after {since}, the longest the template allows: bring "
+            f"it forward to {_long_date(latest)} or earlier in {_in('commencement')}.",
         )
     ]
 
 
 # Every section.
+
+
+def section_text_missing(facts: AgreementFacts) -> list[Message]:
+    """A section whose text holds the parties' terms, left empty (whatever its tick)."""
+    return [
+        Message(
+            "section_text_missing",
+            key,
+            BLOCKING,
+            f"{_in(key)} has no text: write what the parties agree in it; marking it as "
+            f"completed is not enough.",
+        )
+        for key in SECTION_KEYS
+        if key in TEXT_REQUIRED and _blank(facts.section_texts.get(key, ""))
+    ]
+
+
+def placeholders_left(facts: AgreementFacts) -> list[Message]:
+    """A section whose text still holds the template's placeholders (whatever its tick)."""
+    messages = []
+    for key in SECTION_KEYS:
+        found = placeholders_in(facts.section_texts.get(key, ""))
+        if not found:
+            continue
+        several = len(found) > 1
+        messages.append(
+            Message(
+                "placeholder_left",
+                key,
+                BLOCKING,
+                f"{_in(key)} still has the template's placeholder{'s' if several else ''} "
+                f"{_names(f'“{phrase}”' for phrase in found)}: replace "
+                f"{'them' if several else 'it'} with what the parties actually do.",
+            )
+        )
+    return messages
 
 
 def sections_not_completed(facts: AgreementFacts) -> list[Message]:
@@ -704,6 +872,7 @@ def sections_not_completed(facts: AgreementFacts) -> list[Message]:
 # Every rule, in the order of the sections they concern. check() sorts by section anyway.
 RULES: tuple[Rule, ...] = (
     too_few_parties,
+    party_contacts_missing,
     dpia_missing,
     no_data_items,
     article6_missing,
@@ -716,6 +885,7 @@ RULES: tuple[Rule, ...] = (
     legitimate_interests_public_authority,
     joint_contact_point_missing,
     processor_contract_missing,
+    right_unticked_without_reason,
     transfer_safeguard_missing,
     retention_missing,
     partner_breach_hours_missing,
@@ -723,7 +893,11 @@ RULES: tuple[Rule, ...] = (
     ico_breach_hours_too_long,
     partners_told_after_ico,
     review_date_missing,
+    review_date_in_past,
+    review_date_before_start,
     review_date_too_far,
+    section_text_missing,
+    placeholders_left,
     sections_not_completed,
 )
 

@@ -10,11 +10,65 @@ template again when it is created, so neither change reaches an existing agreeme
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .facts import SECTIONS
 
 DEFAULT_TEMPLATE_NAME = "Accord information sharing agreement"
+
+# The placeholders the default wording leaves for the people drafting to replace, written in
+# the text in italics (*describe the transfer method*). An agreement whose text still holds
+# one is not complete (agreements/rules.py).
+TRANSFER_METHOD = "describe the transfer method"
+SHARING_FORMAT = "how the information is shared"
+SHARING_FREQUENCY = "how often it is shared"
+PLACEHOLDERS: tuple[str, ...] = (TRANSFER_METHOD, SHARING_FORMAT, SHARING_FREQUENCY)
+
+# The sections whose own text holds the parties' terms, so it must be written (and free of
+# placeholders) before the agreement is complete. The other sections are recorded in fields
+# and tables (the parties, supporting documents, data items, legal basis, transfers), their
+# text optional.
+TEXT_REQUIRED: frozenset[str] = frozenset(
+    {
+        "purpose",
+        "responsibilities",
+        "rights",
+        "security",
+        "format_frequency",
+        "retention",
+        "accuracy",
+        "breaches",
+        "complaints",
+        "commencement",
+        "withdrawal",
+        "approval",
+    }
+)
+
+# The longest time from the agreement coming into force to its next review, as the guidance
+# of "Commencement and review" says: a later review date is not accepted.
+REVIEW_WITHIN_YEARS = 3
+_YEARS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+
+
+def _placeholder_pattern(phrase: str) -> re.Pattern[str]:
+    """A placeholder still in the text: in italics (*phrase* or _phrase_), or left as the whole
+    answer after a colon with its italics removed ("Format: how the information is shared")."""
+    words = r"\s+".join(re.escape(word) for word in phrase.split())
+    return re.compile(
+        rf"[*_]\s*{words}\s*[*_]|:[ \t]*{words}[ \t]*\.?[ \t]*$", re.IGNORECASE | re.MULTILINE
+    )
+
+
+_PLACEHOLDER_PATTERNS = {phrase: _placeholder_pattern(phrase) for phrase in PLACEHOLDERS}
+
+
+def placeholders_in(text: str) -> tuple[str, ...]:
+    """The template's placeholders still in a section's text, in the order of PLACEHOLDERS."""
+    return tuple(
+        phrase for phrase, pattern in _PLACEHOLDER_PATTERNS.items() if pattern.search(text or "")
+    )
 
 
 @dataclass(frozen=True)
@@ -89,9 +143,15 @@ _GUIDANCE: dict[str, str] = {
     ),
     "rights": (
         "Which rights apply depends on the lawful basis: Accord ticks the rights that follow "
-        "from the Article 6 basis chosen and says why. Untick one only with a reason, and "
-        "record it in the note. Every party must be able to meet the rights that apply and "
-        "answer a request within one month."
+        "from the Article 6 basis chosen and says why. Untick one only with a reason, given in "
+        "the box for that right: it is printed in the agreement's rights table. Every party "
+        "must be able to meet the rights that apply and answer a request within one month.\n\n"
+        "The rights about automated decision-making (Article 22) arise only where a decision "
+        "with legal or similarly significant effects on someone is made by automated means "
+        "alone, including profiling: describe any such decision and Accord ticks them.\n\n"
+        "Public authorities among the parties also answer requests under the Freedom of "
+        "Information Act 2000 and the Environmental Information Regulations 2004: say in the "
+        "text how a party that receives one consults the party the information came from."
     ),
     "security": (
         "Describe how the information is kept secure when it is sent and once it is held: the "
@@ -135,8 +195,8 @@ _GUIDANCE: dict[str, str] = {
         "Say when the agreement takes effect (usually once every party has signed) and when "
         "and how it is reviewed. Set the date of the next review: the ICO expects "
         "arrangements to be reviewed regularly, most partnerships within a year and never "
-        "later than three years after the agreement comes into force. A breach or a change in "
-        "the law brings the review forward."
+        f"later than {_YEARS[REVIEW_WITHIN_YEARS]} years after the agreement comes into force. "
+        "A breach or a change in the law brings the review forward."
     ),
     "withdrawal": (
         "Say how a party may leave the agreement, the notice it must give, and what happens "
@@ -183,13 +243,13 @@ _BODY: dict[str, str] = {
         "- keep a current policy on handling personal data that its staff can read;\n"
         "- have a process for managing personal data breaches;\n"
         "- use a processor only where this agreement names it, under a written contract.\n\n"
-        "The information is protected in transit by: *describe the transfer method*."
+        f"The information is protected in transit by: *{TRANSFER_METHOD}*."
     ),
     "transfers": "",
     "format_frequency": (
-        "- Format: *how the information is shared*\n"
-        "- Frequency: *how often it is shared*\n"
-        "- Shared system (if any) and its owner: *not applicable*"
+        f"- Format: *{SHARING_FORMAT}*\n"
+        f"- Frequency: *{SHARING_FREQUENCY}*\n"
+        "- Shared system (if any) and its owner: not applicable"
     ),
     "retention": (
         "Each party keeps the information it receives no longer than the period above and "

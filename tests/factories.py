@@ -294,6 +294,15 @@ def protocol_records(partnership: Partnership):
 
 # Agreements
 
+# How the seed-002 agreement answers the default template's placeholders.
+PLACEHOLDER_ANSWERS = {
+    "describe the transfer method": "discussions between the parties' staff, in person or "
+    "by video call; the lead organisation writes down what it needs in its own case records "
+    "and nothing is sent by e-mail",
+    "how the information is shared": "verbally, in discussions between the parties' staff",
+    "how often it is shared": "once, for the review",
+}
+
 
 def make_agreement(
     partnership: Partnership,
@@ -307,8 +316,9 @@ def make_agreement(
     by=None,
 ):
     """A draft agreement started from the partnership's template, its lead and one more
-    partner as parties (both `role`), and one data item sent from the other to the lead."""
-    from agreements.models import AgreementParty, DataItem
+    partner as parties (both `role`), and one data item sent from the other to the lead. The
+    template's placeholders are filled in as the seed-002 agreement answers them."""
+    from agreements.models import AgreementParty, AgreementSection, DataItem
     from agreements.services import create_agreement
 
     lead = lead or make_partner(partnership)
@@ -321,6 +331,12 @@ def make_agreement(
             partnership, title=title, reference=reference, lead=lead, by=by
         )
         AgreementParty.objects.filter(agreement=agreement).update(role=role)
+        for section in agreement.sections.all():
+            body = section.body
+            for placeholder, answer in PLACEHOLDER_ANSWERS.items():
+                body = body.replace(f"*{placeholder}*", answer)
+            if body != section.body:
+                AgreementSection.objects.filter(pk=section.pk).update(body=body)
         parties = [
             AgreementParty.objects.create(
                 partnership=partnership, agreement=agreement, partner=partner, role=role

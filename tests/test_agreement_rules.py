@@ -7,6 +7,7 @@ derived from the module under test.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -34,29 +35,48 @@ from agreements.facts import (
     AgreementFacts,
     Party,
 )
+from agreements.templates_content import DEFAULT_SECTIONS, PLACEHOLDERS
 
 Y, N = True, False
 
-# ICO: how the lawful basis affects each right. Columns in this order:
+# ICO: how the lawful basis affects each right (automated decision-making where there is
+# some), then the requests for information under FOIA / EIR. Columns in this order:
 RIGHT_KEYS = (
     "informed",
     "access",
     "rectification",
     "erasure",
     "restriction",
+    "notification",
     "portability",
     "objection",
     "automated",
     "withdraw_consent",
+    "foi_eir",
 )
 EXPECTED_RIGHTS = {
-    #      inf acc rec era res por obj aut wdr
-    "a": (Y, Y, Y, Y, Y, Y, N, Y, Y),  # consent
-    "b": (Y, Y, Y, Y, Y, Y, N, Y, N),  # contract
-    "c": (Y, Y, Y, N, Y, N, N, Y, N),  # legal obligation
-    "d": (Y, Y, Y, Y, Y, N, N, Y, N),  # vital interests
-    "e": (Y, Y, Y, N, Y, N, Y, Y, N),  # public task
-    "f": (Y, Y, Y, Y, Y, N, Y, Y, N),  # legitimate interests
+    #      inf acc rec era res not por obj aut wdr foi
+    "a": (Y, Y, Y, Y, Y, Y, Y, N, Y, Y, Y),  # consent
+    "b": (Y, Y, Y, Y, Y, Y, Y, N, Y, N, Y),  # contract
+    "c": (Y, Y, Y, N, Y, Y, N, N, Y, N, Y),  # legal obligation
+    "d": (Y, Y, Y, Y, Y, Y, N, N, Y, N, Y),  # vital interests
+    "e": (Y, Y, Y, N, Y, Y, N, Y, Y, N, Y),  # public task
+    "f": (Y, Y, Y, Y, Y, Y, N, Y, Y, N, Y),  # legitimate interests
+}
+# How the rights page and the rights table name each right.
+RIGHT_TITLES = {
+    "informed": "Articles 13 and 14 Right to be informed",
+    "access": "Article 15 Right of access",
+    "rectification": "Article 16 Right to rectification",
+    "erasure": "Article 17 Right to erasure",
+    "restriction": "Article 18 Right to restrict processing",
+    "notification": "Article 19 Notification of rectification, erasure or restriction",
+    "portability": "Article 20 Right to data portability",
+    "objection": "Article 21 Right to object",
+    "automated": "Article 22 Rights related to automated decision-making",
+    "withdraw_consent": "Article 7(3) Right to withdraw consent",
+    "foi_eir": "Requests under the Freedom of Information Act 2000 or the Environmental "
+    "Information Regulations 2004",
 }
 BASIS_LABELS = {
     "a": "6(1)(a) Consent",
@@ -94,10 +114,45 @@ def test_each_basis_against_each_right(letter, right):
     assert applies is expected(letter, right)
     assert reason.strip()
 
-    found = outcome(rules.rights_for([letter]), right)
+    found = outcome(rules.rights_for([letter], automated_decisions=True), right)
     assert found.applies is expected(letter, right)
     assert found.label == dict(RIGHTS)[right]
+    assert found.title == RIGHT_TITLES[right]
     assert found.reasons == (f"{BASIS_LABELS[letter]}: {reason}",)
+
+
+@pytest.mark.parametrize(("letter", "right"), list(itertools.product(ARTICLE_6, RIGHT_KEYS)))
+def test_without_automated_decisions_only_article_22_changes(letter, right):
+    found = outcome(rules.rights_for([letter]), right)
+    if right == "automated":
+        assert found.applies is False
+        assert found.reasons == (
+            "No automated decision-making is described: Article 22 arises only where a "
+            "decision with legal or similarly significant effects on someone is made by "
+            "automated means alone, so describe any such decision for it to apply.",
+        )
+    else:
+        assert found == outcome(rules.rights_for([letter], automated_decisions=True), right)
+
+
+def test_public_task_suggests_no_automated_decision_rights_unless_some_are_described():
+    public_task = {o.key for o in rules.rights_for(["e"]) if o.applies}
+    assert public_task == {
+        "informed",
+        "access",
+        "rectification",
+        "restriction",
+        "notification",
+        "objection",
+        "foi_eir",
+    }
+    described = {o.key for o in rules.rights_for(["e"], automated_decisions=True) if o.applies}
+    assert described == public_task | {"automated"}
+
+
+def test_each_right_is_titled_with_its_article():
+    assert legal.RIGHT_TITLES == RIGHT_TITLES
+    assert set(legal.RIGHT_PROVISIONS) == set(RIGHT_KEYS)
 
 
 def test_rights_come_back_in_the_order_of_the_rights_list():
@@ -170,7 +225,8 @@ COMBINATIONS = [
 
 @pytest.mark.parametrize("combo", COMBINATIONS, ids="".join)
 def test_a_right_applies_when_any_chosen_basis_gives_it(combo):
-    for found in rules.rights_for(combo):
+    assert not outcome(rules.rights_for(combo), "automated").applies
+    for found in rules.rights_for(combo, automated_decisions=True):
         giving = [letter for letter in combo if expected(letter, found.key)]
         assert found.applies is bool(giving)
         deciding = giving or list(combo)
@@ -181,10 +237,41 @@ def test_a_right_applies_when_any_chosen_basis_gives_it(combo):
 
 TODAY = date(2023, 3, 10)
 ALL_COMPLETED = dict.fromkeys(SECTION_KEYS, COMPLETED)
-COUNCIL = Party("Essex County Council", JOINT_CONTROLLER, True)
-PROVIDER = Party("Essex Cares Ltd", JOINT_CONTROLLER, True)
-CHARITY = Party("Harbour Housing Trust", JOINT_CONTROLLER, False)
-SURGERY = Party("Riverside Surgery LLP", JOINT_CONTROLLER, False)
+# Every section written: the parties' own wording, no placeholder left.
+TEXTS = {key: f"What the parties agree on: {title.lower()}." for key, title in SECTIONS}
+OPTIONAL_TEXT = (
+    "summary",
+    "version_control",
+    "supporting_documents",
+    "information",
+    "legal_basis",
+    "transfers",
+)
+
+
+def contacts(name: str) -> dict[str, str]:
+    """What a party's organisation record gives the summary sheet."""
+    domain = name.lower().replace(" ", "-")
+    return {
+        "address": f"{name}, Market Road, Chelmsford CM1 1QH",
+        "phone": "01632 960410",
+        "email": f"data.protection@{domain}.example.org",
+        "dpo_name": "Harriet Okafor",
+    }
+
+
+def party(name: str, role: str, public: bool) -> Party:
+    return Party(name, role, public, **contacts(name))
+
+
+COUNCIL = party("Essex County Council", JOINT_CONTROLLER, True)
+PROVIDER = party("Essex Cares Ltd", JOINT_CONTROLLER, True)
+CHARITY = party("Harbour Housing Trust", JOINT_CONTROLLER, False)
+SURGERY = party("Riverside Surgery LLP", JOINT_CONTROLLER, False)
+# The rights public task (6(1)(e)) gives, ticked on the rights page.
+PUBLIC_TASK_RIGHTS = frozenset(
+    {"informed", "access", "rectification", "restriction", "notification", "objection", "foi_eir"}
+)
 
 # Seed 002: a council and its care provider, joint controllers, public task + health or social
 # care, health data, complete.
@@ -197,11 +284,13 @@ SEED = AgreementFacts(
     joint_contact_point="Connect Programme, Adult Social Care, Essex County Council",
     retention_period="Each partner's published retention schedule; destroyed securely after.",
     dpia_reference="DPIA-2023-017",
+    start_date=TODAY,
     review_date=date(2024, 3, 10),
     today=TODAY,
     partner_breach_hours=48,
     ico_breach_hours=72,
     section_states=ALL_COMPLETED,
+    section_texts=TEXTS,
 )
 
 
@@ -240,8 +329,31 @@ CASES = [
         "summary",
         "blocking",
         {"parties": (), "joint_contact_point": ""},
-        {"parties": (Party("A", SOLE_CONTROLLER, True), Party("B", RECIPIENT, False))},
+        {"parties": (party("A", SOLE_CONTROLLER, True), party("B", RECIPIENT, False))},
         case_id="no_parties",
+    ),
+    _case(
+        "party_contacts_missing",
+        "summary",
+        "blocking",
+        {"parties": (COUNCIL, replace(PROVIDER, phone="", dpo_name=" "))},
+        {"parties": (COUNCIL, PROVIDER)},
+    ),
+    _case(
+        "party_contacts_missing",
+        "summary",
+        "blocking",
+        {"parties": (replace(COUNCIL, email=""), PROVIDER)},
+        {"parties": (replace(COUNCIL, email="dpo@essex.example.org"), PROVIDER)},
+        case_id="party_without_a_confirmed_data_protection_email",
+    ),
+    _case(
+        "party_contacts_missing",
+        "summary",
+        "blocking",
+        {"parties": (COUNCIL, Party("Essex Cares Ltd", JOINT_CONTROLLER, True))},
+        {"parties": (COUNCIL, PROVIDER)},
+        case_id="party_with_no_contact_details",
     ),
     _case(
         "dpia_missing",
@@ -383,8 +495,8 @@ CASES = [
         {"joint_contact_point": ""},
         {
             "parties": (
-                Party("Essex County Council", SOLE_CONTROLLER, True),
-                Party("Essex Cares Ltd", RECIPIENT, True),
+                replace(COUNCIL, role=SOLE_CONTROLLER),
+                replace(PROVIDER, role=RECIPIENT),
             )
         },
         case_id="no_joint_controllers_no_contact_point",
@@ -393,8 +505,49 @@ CASES = [
         "processor_contract_missing",
         "responsibilities",
         "blocking",
-        {"parties": (COUNCIL, PROVIDER, Party("Acme Hosting Ltd", PROCESSOR, False))},
+        {"parties": (COUNCIL, PROVIDER, party("Acme Hosting Ltd", PROCESSOR, False))},
         {"processor_contract": "Contract ECC-IT-118"},
+    ),
+    _case(
+        "right_unticked_without_reason",
+        "rights",
+        "blocking",
+        {"rights": PUBLIC_TASK_RIGHTS - {"objection"}},
+        {
+            "rights_reasons": {
+                "objection": "Only statistics leave the review, so no one's data "
+                "is processed further."
+            }
+        },
+    ),
+    _case(
+        "right_unticked_without_reason",
+        "rights",
+        "blocking",
+        {"rights": PUBLIC_TASK_RIGHTS - {"objection"}, "rights_reasons": {"objection": " "}},
+        {"rights": PUBLIC_TASK_RIGHTS},
+        case_id="unticked_right_with_a_blank_reason_ticked_again",
+    ),
+    _case(
+        "right_unticked_without_reason",
+        "rights",
+        "blocking",
+        # Confirmed for legal obligation (6(1)(c)), which gives no right to object; the basis
+        # is now public task, which does.
+        {"rights": PUBLIC_TASK_RIGHTS - {"objection"}, "article6": frozenset({"e"})},
+        {"article6": frozenset({"c"})},
+        case_id="basis_changed_after_the_rights_were_confirmed",
+    ),
+    _case(
+        "right_unticked_without_reason",
+        "rights",
+        "blocking",
+        {
+            "rights": PUBLIC_TASK_RIGHTS,
+            "automated_decisions": "Eligibility for a care package is scored by a computer.",
+        },
+        {"rights": PUBLIC_TASK_RIGHTS | {"automated"}},
+        case_id="automated_decisions_described",
     ),
     _case(
         "transfer_safeguard_missing",
@@ -446,11 +599,109 @@ CASES = [
         {"review_date": date(2023, 9, 10)},
     ),
     _case(
+        "review_date_in_past",
+        "commencement",
+        "blocking",
+        {"review_date": date(2020, 1, 1)},
+        {"review_date": date(2024, 3, 10)},
+    ),
+    _case(
+        "review_date_in_past",
+        "commencement",
+        "blocking",
+        {"review_date": date(2023, 3, 9), "start_date": None},
+        {"review_date": TODAY},  # today itself is not in the past
+        case_id="review_date_yesterday",
+    ),
+    _case(
+        "review_date_before_start",
+        "commencement",
+        "blocking",
+        {"start_date": date(2023, 6, 1), "review_date": date(2023, 5, 1)},
+        {"review_date": date(2023, 6, 2)},
+    ),
+    _case(
+        "review_date_before_start",
+        "commencement",
+        "blocking",
+        {"review_date": TODAY},
+        {"review_date": date(2023, 3, 11)},
+        case_id="review_date_on_the_start_date",
+    ),
+    _case(
         "review_date_too_far",
         "commencement",
-        "warning",
+        "blocking",
         {"review_date": date(2026, 3, 11)},
         {"review_date": date(2026, 3, 10)},  # exactly three years is fine
+    ),
+    _case(
+        "review_date_too_far",
+        "commencement",
+        "blocking",
+        {"start_date": date(2023, 6, 1), "review_date": date(2026, 6, 2)},
+        {"review_date": date(2026, 6, 1)},
+        case_id="review_date_too_far_after_a_later_start",
+    ),
+    _case(
+        "section_text_missing",
+        "purpose",
+        "blocking",
+        {"section_texts": {**TEXTS, "purpose": ""}},  # though marked as completed
+        {"section_texts": TEXTS},
+    ),
+    _case(
+        "section_text_missing",
+        "breaches",
+        "blocking",
+        {"section_texts": {**TEXTS, "breaches": " \n\t"}},
+        {"section_texts": TEXTS},
+        case_id="section_text_only_spaces",
+    ),
+    _case(
+        "section_text_missing",
+        "approval",
+        "blocking",
+        {"section_texts": {k: v for k, v in TEXTS.items() if k != "approval"}},
+        {"section_texts": TEXTS},
+        case_id="section_text_absent",
+    ),
+    _case(
+        "placeholder_left",
+        "security",
+        "blocking",
+        {"section_texts": {**TEXTS, "security": "In transit by: *describe the transfer method*."}},
+        {"section_texts": {**TEXTS, "security": "In transit by: secure e-mail."}},
+    ),
+    _case(
+        "placeholder_left",
+        "format_frequency",
+        "blocking",
+        {
+            "section_texts": {
+                **TEXTS,
+                "format_frequency": "- Format: *how the information is shared*\n"
+                "- Frequency: *How often it is shared*",
+            }
+        },
+        {"section_texts": {**TEXTS, "format_frequency": "- Format: verbally\n- Frequency: once"}},
+        case_id="placeholders_left_in_format_and_frequency",
+    ),
+    _case(
+        "placeholder_left",
+        "format_frequency",
+        "blocking",
+        {"section_texts": {**TEXTS, "format_frequency": "- Format: how the information is shared"}},
+        {"section_texts": {**TEXTS, "format_frequency": "- Format: an extract file, monthly"}},
+        case_id="placeholder_without_its_italics",
+    ),
+    _case(
+        "placeholder_left",
+        "summary",
+        "blocking",
+        {"section_texts": {**TEXTS, "summary": "Sharing _how often it is shared_."}},
+        {"section_texts": {**TEXTS, "summary": ""}},  # an optional text may be empty
+        case_id="placeholder_in_a_section_whose_text_is_optional",
     ),
     _case(
         "section_not_completed",
@@ -556,8 +807,155 @@ def test_joint_controller_message_names_them():
 
 def test_too_far_review_date_gives_the_latest_acceptable_date():
     (message,) = rules.check(replace(SEED, review_date=date(2027, 1, 1)))
-    assert "1 January 2027" in message.text
-    assert "10 March 2026" in message.text
+    assert message.text == (
+        "The review date, 1 January 2027, is more than 3 years after today, the longest the "
+        "template allows: bring it forward to 10 March 2026 or earlier in ‘Commencement and "
+        "review’."
+    )
+    later_start = replace(SEED, start_date=date(2023, 6, 1), review_date=date(2027, 1, 1))
+    (message,) = rules.check(later_start)
+    assert "3 years after the start date, 1 June 2023" in message.text
+    assert "bring it forward to 1 June 2026 or earlier" in message.text
+
+
+def test_the_review_maximum_is_the_templates():
+    assert rules.MAX_REVIEW_YEARS == 3
+    (commencement,) = [s for s in DEFAULT_SECTIONS if s.key == "commencement"]
+    assert "never later than three years after the agreement comes into force" in (
+        " ".join(commencement.guidance.split())
+    )
+
+
+def test_a_past_review_date_says_when_it_was_and_what_today_is():
+    (message,) = rules.check(replace(SEED, review_date=date(2020, 1, 1)))
+    assert message.text == (
+        "The review date, 1 January 2020, is in the past: set a date from today, 10 March "
+        "2023, onwards in ‘Commencement and review’."
+    )
+    assert message.is_blocking
+
+
+def test_a_review_before_the_start_names_both_dates():
+    facts = replace(SEED, start_date=date(2023, 9, 1), review_date=date(2023, 8, 1))
+    (message,) = rules.check(facts)
+    assert message.text.startswith(
+        "The review date, 1 August 2023, is not after the start date, 1 September 2023: "
+    )
+
+
+def test_a_start_date_in_the_past_does_not_shorten_the_review_window():
+    # A new version keeps its start date: the three years run from today.
+    facts = replace(SEED, start_date=date(2021, 1, 1), review_date=date(2026, 3, 10))
+    assert rules.check(facts) == []
+
+
+# --------------------------------------------------------------------------- section texts
+
+
+def test_sections_whose_text_is_optional_may_be_empty():
+    texts = {**TEXTS, **dict.fromkeys(OPTIONAL_TEXT, "")}
+    assert rules.check(replace(SEED, section_texts=texts)) == []
+
+
+def test_an_empty_section_is_not_complete_whatever_its_tick():
+    facts = replace(SEED, section_texts={**TEXTS, "purpose": ""})
+    assert facts.section_states["purpose"] == COMPLETED
+    (message,) = rules.check(facts)
+    assert message.text == (
+        "‘Purpose’ has no text: write what the parties agree in it; marking it as completed "
+        "is not enough."
+    )
+    assert not rules.can_send_for_signature(facts)
+
+
+def test_the_placeholder_message_quotes_every_placeholder_left():
+    text = "- Format: *how the information is shared*\n- Frequency: *how often it is shared*"
+    (message,) = rules.check(replace(SEED, section_texts={**TEXTS, "format_frequency": text}))
+    assert message.text == (
+        "‘Format and frequency of sharing’ still has the template's placeholders “how the "
+        "information is shared” and “how often it is shared”: replace them with what the "
+        "parties actually do."
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The partners look again at how often it is shared at each review.",
+        "This explains how the information is shared between the two teams.",
+        "Staff describe the transfer method in the log.",
+    ],
+)
+def test_prose_that_mentions_a_placeholders_words_is_not_a_placeholder(text):
+    assert rules.check(replace(SEED, section_texts={**TEXTS, "security": text})) == []
+
+
+def test_the_templates_placeholders_are_one_list_the_rules_read():
+    assert PLACEHOLDERS == (
+        "describe the transfer method",
+        "how the information is shared",
+        "how often it is shared",
+    )
+    italic = {
+        phrase
+        for section in DEFAULT_SECTIONS
+        for phrase in re.findall(r"\*([^*\n]+)\*", section.body)
+    }
+    assert italic == set(PLACEHOLDERS)
+    default_texts = {section.key: section.body for section in DEFAULT_SECTIONS}
+    messages = rules.check(replace(SEED, section_texts=default_texts))
+    assert {(m.code, m.section) for m in messages if m.code == "placeholder_left"} == {
+        ("placeholder_left", "security"),
+        ("placeholder_left", "format_frequency"),
+    }
+    assert {m.section for m in messages if m.code == "section_text_missing"} == {"purpose"}
+
+
+# ------------------------------------------------------------------------ parties' contacts
+
+
+def test_each_party_missing_contacts_gets_one_message_naming_what_is_missing():
+    facts = replace(
+        SEED,
+        parties=(
+            replace(COUNCIL, address="", email=""),
+            replace(PROVIDER, phone="", dpo_name=""),
+        ),
+    )
+    messages = rules.check(facts)
+    assert [(m.code, m.section) for m in messages] == [
+        ("party_contacts_missing", "summary"),
+        ("party_contacts_missing", "summary"),
+    ]
+    assert messages[0].text.startswith(
+        "Essex County Council has no head office address and confirmed data protection "
+        "e-mail on its organisation record"
+    )
+    assert messages[1].text == (
+        "Essex Cares Ltd has no telephone number and data protection officer on its "
+        "organisation record, and the parties reach each other through the summary sheet's "
+        "details about a breach: ask Essex Cares Ltd to complete its record, then check "
+        "‘Summary sheet’."
+    )
+
+
+# --------------------------------------------------------------------------- rights ticked
+
+
+def test_an_unticked_right_names_itself_with_its_article():
+    (message,) = rules.check(replace(SEED, rights=PUBLIC_TASK_RIGHTS - {"objection"}))
+    assert message.text == (
+        "“Article 21 Right to object” applies to this sharing but is not ticked, and no reason "
+        "is given: tick it, or say why it does not apply, in ‘Data subject rights’."
+    )
+
+
+def test_rights_not_yet_confirmed_follow_the_suggestion():
+    assert rules.check(replace(SEED, rights=None, automated_decisions="Scored by computer.")) == []
+
+
+def test_ticking_a_right_the_basis_does_not_suggest_needs_no_reason():
+    assert rules.check(replace(SEED, rights=PUBLIC_TASK_RIGHTS | {"erasure"})) == []
 
 
 def test_review_limit_from_29_february():
@@ -598,8 +996,12 @@ def test_an_empty_draft_gets_blocking_messages_everywhere():
         "partner_breach_hours_missing",
         "ico_breach_hours_missing",
         "review_date_missing",
+        "section_text_missing",
         "section_not_completed",
     }
+    assert {m.section for m in messages if m.code == "section_text_missing"} == (
+        set(SECTION_KEYS) - set(OPTIONAL_TEXT)
+    )
     assert all(m.severity == "blocking" for m in messages)
     assert all(m.section in SECTION_KEYS for m in messages)
     order = [SECTION_KEYS.index(m.section) for m in messages]
@@ -615,7 +1017,7 @@ def test_helpers_split_and_group_messages():
     facts = replace(
         SEED,
         retention_period="",
-        review_date=date(2030, 1, 1),
+        schedule1_condition="18",
         partner_breach_hours=None,
     )
     messages = rules.check(facts)
@@ -623,8 +1025,8 @@ def test_helpers_split_and_group_messages():
         "retention_missing",
         "partner_breach_hours_missing",
     ]
-    assert [m.code for m in rules.warnings(messages)] == ["review_date_too_far"]
-    assert list(rules.by_section(messages)) == ["retention", "breaches", "commencement"]
+    assert [m.code for m in rules.warnings(messages)] == ["schedule1_mismatch"]
+    assert list(rules.by_section(messages)) == ["legal_basis", "retention", "breaches"]
     assert not rules.can_send_for_signature(facts)
     assert rules.can_send_for_signature(
         replace(facts, retention_period="Six years", partner_breach_hours=48)

@@ -22,7 +22,7 @@ from tenancy.audit import created, diff, log_action, snapshot
 from tenancy.models import Membership, Partnership
 from tenancy.roles import Perm
 
-from .. import legal
+from .. import legal, rules
 from ..facts import RIGHTS
 from ..models import (
     EDIT_PERMISSION,
@@ -80,7 +80,7 @@ SECTION_FIELDS: dict[str, tuple[str, ...]] = {
         "legitimate_interests_assessment",
     ),
     "responsibilities": ("joint_contact_point", "processor_contract"),
-    "rights": ("rights", "rights_note"),
+    "rights": ("automated_decisions", "rights", "rights_reasons", "rights_note"),
     "transfers": ("international_transfers", "transfer_safeguard"),
     "retention": ("retention_period",),
     "breaches": ("partner_breach_hours", "ico_breach_hours"),
@@ -339,12 +339,48 @@ def _clean_legal_basis(values: dict[str, Any]) -> None:
         raise ValidationError({"common_law_basis": "Choose from the list."})
 
 
-def _clean_rights(values: dict[str, Any]) -> None:
+REASON_MAX = 1000
+
+
+def _clean_rights(agreement: Agreement, values: dict[str, Any]) -> None:
+    """The rights ticked, in the order of the list, and a reason for each right that applies
+    (rules.rights_for, with the automated decisions as saved now) but is left unticked: a
+    missing one is refused on that right's reason (`reason_<key>`). Reasons are kept only for
+    the rights left unticked."""
     keys = {key for key, _ in RIGHTS}
+    if "rights" not in values:
+        values.pop("rights_reasons", None)  # reasons go with the ticks they explain
+        return
     rights = list(values.get("rights") or [])
     if any(right not in keys for right in rights):
         raise ValidationError({"rights": "Choose rights from the list."})
     values["rights"] = [key for key, _ in RIGHTS if key in rights]
+    given = values.get("rights_reasons", agreement.rights_reasons) or {}
+    if not isinstance(given, Mapping):
+        raise ValidationError({"rights": "Give the reasons right by right."})
+    reasons = {
+        key: str(given.get(key) or "").strip()
+        for key, _ in RIGHTS
+        if key not in values["rights"] and str(given.get(key) or "").strip()
+    }
+    errors = {}
+    for key, reason in reasons.items():
+        if has_nul(reason):
+            errors[f"reason_{key}"] = NUL_MESSAGE
+        elif len(reason) > REASON_MAX:
+            errors[f"reason_{key}"] = f"The reason must be {REASON_MAX:,} characters or fewer."
+    automated = values.get("automated_decisions", agreement.automated_decisions) or ""
+    suggested = rules.rights_for(
+        agreement.article6_letters, automated_decisions=bool(automated.strip())
+    )
+    for outcome in suggested:
+        if outcome.applies and outcome.key not in values["rights"] and outcome.key not in reasons:
+            errors[f"reason_{outcome.key}"] = (
+                f"Say why “{outcome.title}” does not apply to this sharing, or tick it again."
+            )
+    if errors:
+        raise ValidationError(errors)
+    values["rights_reasons"] = reasons
 
 
 def _apply_fields(agreement: Agreement, key: str, values: dict[str, Any]) -> dict[str, list]:
@@ -371,7 +407,7 @@ def _apply_fields(agreement: Agreement, key: str, values: dict[str, Any]) -> dic
     elif key == "legal_basis":
         _clean_legal_basis(values)
     elif key == "rights":
-        _clean_rights(values)
+        _clean_rights(agreement, values)
     before = snapshot(agreement, list(values))
     for name, value in values.items():
         setattr(agreement, name, value.strip() if isinstance(value, str) else value)

@@ -33,29 +33,45 @@ class RightRow:
     applies: bool
     reasons: tuple[str, ...]
     suggested: bool  # what the rules say for the Article 6 basis
+    provision: str = ""  # "Article 15" ("" for the requests for information)
+    not_applied_because: str = ""  # the parties' reason for leaving a suggested right unticked
+
+    @property
+    def title(self) -> str:
+        """The right with its provision, such as "Article 15 Right of access"."""
+        return f"{self.provision} {self.label}".strip()
 
 
-def suggested_rights(article6: str) -> dict[str, Any]:
-    """{right key: RightOutcome} from the rules for these Article 6 letters."""
-    return {outcome.key: outcome for outcome in rules.rights_for(sorted(set(article6)))}
+def suggested_rights(article6: str, automated_decisions: str = "") -> dict[str, Any]:
+    """{right key: RightOutcome} from the rules for these Article 6 letters and the
+    automated decisions described ("" for none)."""
+    outcomes = rules.rights_for(
+        sorted(set(article6)), automated_decisions=bool(automated_decisions.strip())
+    )
+    return {outcome.key: outcome for outcome in outcomes}
 
 
 def rights_rows(agreement: Agreement) -> list[RightRow]:
     """Every right, whether it applies (as confirmed on the rights page, else as the rules
-    suggest from the Article 6 basis) and why."""
-    suggested = suggested_rights(agreement.article6)
+    suggest from the Article 6 basis and the automated decisions described), why, and the
+    parties' reason for leaving a right the rules suggest unticked."""
+    suggested = suggested_rights(agreement.article6, agreement.automated_decisions)
     chosen = set(agreement.rights) if agreement.rights is not None else None
+    reasons_given = agreement.rights_reasons or {}
     rows = []
     for key, label in RIGHTS:
         outcome = suggested.get(key)
         suggests = bool(outcome and outcome.applies)
+        applies = (key in chosen) if chosen is not None else suggests
         rows.append(
             RightRow(
                 key=key,
                 label=outcome.label if outcome else label,
-                applies=(key in chosen) if chosen is not None else suggests,
+                applies=applies,
                 reasons=tuple(outcome.reasons) if outcome else (),
                 suggested=suggests,
+                provision=legal.RIGHT_PROVISIONS[key],
+                not_applied_because="" if applies else str(reasons_given.get(key, "")).strip(),
             )
         )
     return rows

@@ -43,7 +43,9 @@ def parties(alpha):
             ico_reference=ico,
             sector=sector,
             address="Market Road, Chelmsford",
+            phone="01632 960000",
             data_protection_email=f"dpo@{name.split()[1].lower()}.example.org",
+            data_protection_email_confirmed_at=timezone.now(),
             dpo_name=f"{signer.split()[0]} DPO",
         )
         partner = make_partner(alpha, organisation)
@@ -194,7 +196,23 @@ def test_the_seed_002_agreement_is_drafted_sent_and_signed_online(
     complete(journey)
     counts.append(blocking(page))
 
+    # The template's placeholders are replaced with what the parties actually do.
+    page = open_section(journey, "Security")
+    page.get_by_label("Text").fill(
+        "Extracts move by encrypted e-mail between the two data protection teams; copies are "
+        "kept on each party's secure network share and nowhere else."
+    )
+    complete(journey)
+    counts.append(blocking(page))
+
+    page = open_section(journey, "Format and frequency of sharing")
+    page.get_by_label("Text").fill("One spreadsheet extract, sent once at the start of the review.")
+    complete(journey)
+    counts.append(blocking(page))
+
     done = {
+        "Security",
+        "Format and frequency of sharing",
         "Summary sheet",
         "Commencement and review",
         "Supporting documents",
