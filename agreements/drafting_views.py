@@ -49,6 +49,8 @@ from .models import (
     DataItem,
 )
 from .pdf import agreement_pdf, file_name
+from .services.rendering import end_wording
+from .services.templates import save_default_template, template_to_show
 from .transitions import AGREEMENTS
 
 READ_ONLY = "You can read this agreement, but only its editors can change it."
@@ -172,14 +174,18 @@ def create(request):
 
 @requires(Perm.DRAFT_DOCUMENTS)
 def template_edit(request):
-    """The partnership's default template: its sections' titles, guidance and wording."""
-    template = services.ensure_default_template(request.partnership, by=request.user)
+    """The partnership's default template: its sections' titles, guidance and wording.
+    Reading it saves nothing: Accord's template is copied when the page is first saved."""
+    template = template_to_show(request.partnership)
     form = TemplateForm(posted(request), template=template)
     if request.method == "POST" and form.is_valid():
         before = template.version
         try:
-            template = services.update_template(
-                template, name=form.cleaned_data["name"], sections=form.sections(), by=request.user
+            template = save_default_template(
+                request.partnership,
+                name=form.cleaned_data["name"],
+                sections=form.sections(),
+                by=request.user,
             )
         except ValidationError as exc:
             add_form_errors(form, exc)
@@ -246,6 +252,7 @@ def detail(request, agreement_id: int):
             "open_comments": open_comments,
             "next_version": services.live_next_version(agreement),
             "later": Agreement.objects.filter(previous=agreement).order_by("-version").first(),
+            "ends": end_wording(agreement),
         },
     )
 
@@ -255,10 +262,10 @@ def preview(request, agreement_id: int):
     """The whole agreement as it would be frozen (or as it was, once frozen)."""
     agreement = _agreement(agreement_id)
     if agreement.document_id:
+        # Empty unless it was frozen before the summary sheet became part of the text.
         body, summary = agreement.document.html, agreement.summary_sheet_html
     else:
-        body = services.render_agreement_html(agreement)
-        summary = services.render_summary_sheet(agreement)
+        body, summary = services.render_agreement_html(agreement), ""
     return render(
         request,
         "agreements/preview.html",

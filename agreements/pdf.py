@@ -1,5 +1,6 @@
-"""The PDF of an agreement: its frozen text (tick-box tables included), the summary sheet as
-it stood when it was frozen, its version history and the parties' signatures."""
+"""The PDF of an agreement: a cover naming the partnership and the parties, its frozen text
+(summary sheet, version control and tick-box tables included), its version history and the
+parties' signatures."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from signatories.pdf_rows import pdf_signing_rows
 
 from .models import SIGNED_STATUSES, Agreement
 from .services.lifecycle import everyone_signed, party_partners
+from .services.rendering import end_wording, parties_of
 
 # Statuses whose PDF is the final, signed one (no DRAFT watermark) once every party signed.
 
@@ -58,7 +60,13 @@ def pdf_content(agreement: Agreement) -> PdfContent:
         signatories=signatories,
         events=events,
         final=final,
+        # Empty since the summary sheet is part of the frozen text; an agreement frozen before
+        # then kept its sheet apart, and its PDF still shows it before the text.
         front_matter_html=agreement.summary_sheet_html,
+        partnership=agreement.partnership.name,
+        parties=tuple(str(party.partner.organisation) for party in parties_of(agreement)),
+        ends=end_wording(agreement),
+        version_control_in_text=True,
     )
 
 

@@ -18,7 +18,7 @@ from tenancy.roles import Perm
 
 from . import register_urls
 from .links import link
-from .models import Agreement, AgreementStatus
+from .models import Agreement
 from .pdf import agreement_pdf
 from .services import (
     activate_if_signed,
@@ -38,9 +38,10 @@ def _home() -> str:
 
 HOME = _home()
 navigation.register("Agreements", HOME, Perm.VIEW, 15)
+# The card counts what the register it opens lists: every agreement, drafts included.
 dashboard.register(
     "Agreements",
-    lambda partnership: Agreement.objects.filter(status=AgreementStatus.ACTIVE).count(),
+    lambda partnership: Agreement.objects.count(),
     HOME,
     Perm.VIEW,
     7,

@@ -25,7 +25,7 @@ from .seal import ensure_configured, seal
 from .services import require_scope, sha256_of_bytes
 
 # Part of every state key: raise it when the layout changes so PDFs are rendered afresh.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 TEMPLATE = "documents/pdf.html"
 # The word for a refusal in SignatoryRow.status and SigningEvent.outcome.
 DECLINED = "Declined"
@@ -77,6 +77,13 @@ class PdfContent:
     show_names: bool = True
     # The signing figures in words, such as "31 of 34 partners asked have signed."
     signing_summary: str = ""
+    # The cover: the partnership's name, the parties (an agreement's organisations) and when
+    # the document ends, in words (such as "None: until terminated"); each left off if empty.
+    partnership: str = ""
+    parties: tuple[str, ...] = ()
+    ends: str = ""
+    # The text has its own version control section (an agreement's): the PDF adds none.
+    version_control_in_text: bool = False
 
 
 def shown_signatories(content: PdfContent) -> tuple[SignatoryRow, ...]:
@@ -141,6 +148,9 @@ def state_key(content: PdfContent) -> str:
         state["public"] = {"show_names": content.show_names}
     if content.signing_summary:
         state["signing_summary"] = content.signing_summary
+    for field in ("partnership", "parties", "ends", "version_control_in_text"):
+        if getattr(content, field):
+            state[field] = getattr(content, field)
     canonical = json.dumps(state, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return sha256_of_bytes(canonical.encode("utf-8"))
 

@@ -66,6 +66,7 @@ def pdf_content(version: ProtocolVersion, *, public: bool = False) -> PdfContent
         public=public,
         show_names=protocol.partnership.public_signatory_names if public else True,
         signing_summary=signing_summary(counts, declines=not public),
+        partnership=protocol.partnership.name,
     )
 
 

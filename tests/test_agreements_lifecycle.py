@@ -246,7 +246,8 @@ def test_sending_freezes_the_agreement_and_asks_every_party(alpha, sent, ecc, ec
     assert asked == {ecc.pk, ecl.pk}
     assert "Right to erasure</td><td>✗ No" in document.html  # the tick boxes are signed too
     assert "The joint controllers for this sharing are</td><td>☒</td>" in document.html
-    assert "Z6034810" in sent.summary_sheet_html
+    assert "Z6034810" in document.html  # the summary sheet is signed with the text
+    assert sent.summary_sheet_html == ""
     with scope(partnership=alpha):
         signatories = [ecc.signatories.first().email, ecl.signatories.first().email]
     assert len(audit(alpha, "signature.requested")) == 2
@@ -308,7 +309,7 @@ def test_the_signed_pdf_holds_every_section_the_summary_sheet_and_the_rights_tab
     flat = " ".join(text.split())
     for _, title in SECTIONS:
         assert title in flat, title
-    assert "Summary sheet: parties and contacts" in flat
+    assert "Parties and contacts" in flat
     assert "Z6034810" in flat and "Z1801658" in flat
     assert "Priya Shah" in flat and "Tom Reid" in flat
     assert re.search(r"Right to erasure\s+✗ No", text)

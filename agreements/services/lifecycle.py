@@ -46,7 +46,7 @@ from .common import (
     require_status,
     status_word,
 )
-from .rendering import render_agreement_html, render_summary_sheet
+from .rendering import render_agreement_html
 
 BLOCKING = "blocking"
 WARNING = "warning"
@@ -185,7 +185,8 @@ def return_to_draft(agreement: Agreement, *, reason: str = "", by) -> Agreement:
 
 @service
 def send_for_signature(agreement: Agreement, *, by) -> Agreement:
-    """Freeze the agreement (its text, tick-box tables included) and ask every party to sign.
+    """Freeze the agreement (its text, summary sheet and tick-box tables included) and ask
+    every party to sign.
 
     Refused while the completeness check reports a blocking message. All or nothing: if a
     party cannot be asked (no signatory, no e-mail address), nothing is frozen or sent.
@@ -219,7 +220,8 @@ def send_for_signature(agreement: Agreement, *, by) -> Agreement:
             by=by,
             reference=a.reference,
         )
-        a.summary_sheet_html = render_summary_sheet(a)
+        # The summary sheet is the text's first section now, signed with it: nothing apart.
+        a.summary_sheet_html = ""
         a.sent_at = timezone.now()
         a.return_reason = ""
 

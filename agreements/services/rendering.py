@@ -1,5 +1,9 @@
-"""The agreement as one HTML document: what is frozen and signed, and the summary sheet that
-fronts its PDF.
+"""The agreement as one HTML document: what is frozen and signed, summary sheet included.
+
+The summary sheet (the agreement's dates and lead organisation, and each party's role,
+address, telephone, data protection e-mail, data protection officer and ICO registration
+reference) is the first section of the text, so the signing page shows it and the SHA-256
+covers it.
 
 Structured sections (parties, data items, legal basis, responsibilities, rights, ...) are
 rendered from the agreement's fields as tables, tick boxes included, followed by the
@@ -12,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.template.defaultfilters import date as date_format
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -77,6 +82,19 @@ def rights_rows(agreement: Agreement) -> list[RightRow]:
     return rows
 
 
+# How the agreement's end reads when it has no end date.
+ENDS_WITH_THE_EXCHANGE = "None: a one-off exchange"
+ENDS_WHEN_TERMINATED = "None: until terminated"
+
+
+def end_wording(agreement: Agreement) -> str:
+    """The agreement's end in words, the same wherever it is shown: its end date ("31 March
+    2027"), else "None: a one-off exchange" or "None: until terminated"."""
+    if agreement.end_date:
+        return date_format(agreement.end_date, "j F Y")
+    return ENDS_WHEN_TERMINATED if agreement.ongoing else ENDS_WITH_THE_EXCHANGE
+
+
 def parties_of(agreement: Agreement) -> list[AgreementParty]:
     return list(
         agreement.parties.select_related("partner__organisation").order_by(
@@ -133,6 +151,7 @@ def document_context(agreement: Agreement) -> dict[str, Any]:
         "parties": parties,
         "sections": sections,
         "items": items,
+        "ends": end_wording(agreement),
         "roles": roles_table(parties),
         "legal": legal_basis(agreement),
         "rights": rights_rows(agreement),
@@ -159,14 +178,16 @@ def render_section_html(agreement: Agreement, section) -> str:
 
 
 def render_summary_sheet(agreement: Agreement) -> str:
-    """The summary sheet: each party's address, contacts, data protection officer and ICO
-    registration reference from its organisation record, and the agreement's dates."""
+    """The summary sheet's tables as the agreement's first section shows them: the
+    agreement's dates and lead organisation, and each party's role, address, contacts, data
+    protection officer and ICO registration reference from its organisation record."""
     html = render_to_string(
         "agreements/document/summary_sheet.html",
         {
             "agreement": agreement,
             "lead": agreement.lead.organisation,
             "parties": parties_of(agreement),
+            "ends": end_wording(agreement),
         },
     )
     return sanitise_html(html)

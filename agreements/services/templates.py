@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,6 +21,55 @@ TITLE_MAX = TemplateSection._meta.get_field("title").max_length
 
 def default_template(partnership: Partnership) -> AgreementTemplate | None:
     return AgreementTemplate.objects.filter(is_default=True).first()
+
+
+@dataclass(frozen=True)
+class UnsavedSections:
+    rows: tuple[TemplateSection, ...]
+
+    def order_by(self, *fields: str) -> list[TemplateSection]:
+        """The rows in their template order (as the saved sections' manager gives them)."""
+        return list(self.rows)
+
+    def all(self) -> list[TemplateSection]:
+        return list(self.rows)
+
+
+@dataclass(frozen=True)
+class UnsavedTemplate:
+    """Accord's template as the partnership's default starts, before anything is saved: read
+    like an AgreementTemplate (name, version, sections)."""
+
+    name: str
+    version: int
+    sections: UnsavedSections
+
+
+def accords_template(partnership: Partnership) -> UnsavedTemplate:
+    """Accord's template as ensure_default_template would copy it, saving nothing."""
+    return UnsavedTemplate(
+        name=DEFAULT_TEMPLATE_NAME,
+        version=1,
+        sections=UnsavedSections(
+            tuple(
+                TemplateSection(
+                    partnership=partnership,
+                    key=section.key,
+                    position=position,
+                    title=section.title,
+                    guidance=section.guidance,
+                    body=section.body,
+                )
+                for position, section in enumerate(DEFAULT_SECTIONS, start=1)
+            )
+        ),
+    )
+
+
+def template_to_show(partnership: Partnership) -> AgreementTemplate | UnsavedTemplate:
+    """The partnership's default template, or Accord's while it has none: what the template
+    page shows. Reading it saves nothing."""
+    return default_template(partnership) or accords_template(partnership)
 
 
 @service
@@ -125,3 +175,36 @@ def update_template(
         },
     )
     return template
+
+
+def _differs(
+    template: AgreementTemplate | UnsavedTemplate, name: str, sections: dict[str, dict[str, Any]]
+) -> bool:
+    """Whether saving `name` and `sections` would change the template (as update_template
+    compares them)."""
+    if (name or "").strip() != template.name:
+        return True
+    for row in template.sections.order_by("position", "id"):
+        given = sections.get(row.key, {})
+        if (
+            (given.get("title", row.title) or "").strip() != row.title
+            or given.get("guidance", row.guidance) != row.guidance
+            or given.get("body", row.body) != row.body
+        ):
+            return True
+    return False
+
+
+@service
+def save_default_template(
+    partnership: Partnership, *, name: str, sections: dict[str, dict[str, Any]], by
+) -> AgreementTemplate | UnsavedTemplate:
+    """Save the template page: the partnership's default template changed as
+    update_template changes it, copied from Accord's first if it has none yet. Nothing is
+    copied when the page is saved unchanged; nothing at all when it is refused."""
+    template = default_template(partnership)
+    if template is None:
+        if not _differs(accords_template(partnership), name, sections):
+            return accords_template(partnership)
+        template = ensure_default_template(partnership, by=by)
+    return update_template(template, name=name, sections=sections, by=by)
