@@ -118,11 +118,25 @@ def queued_tasks() -> Iterator[Counter]:
 
 
 def _signatories(rng: random.Random, partnership, partners) -> None:
-    """One authorised signatory for each partner that has none."""
-    from signatories.models import AuthorisedSignatory
+    """One authorised signatory for each partner that has none, its address confirmed and on
+    a mail domain of its organisation's own (so signing links may go to it)."""
+    from django.utils import timezone
+
+    from signatories.models import AuthorisedSignatory, OrganisationDomain
 
     having = set(
         AuthorisedSignatory.objects.filter(partner__in=partners).values_list("partner", flat=True)
+    )
+    wanting = [partner for partner in partners if partner.pk not in having]
+    OrganisationDomain.objects.bulk_create(
+        [
+            OrganisationDomain(
+                organisation_id=partner.organisation_id,
+                domain=f"org{partner.organisation_id}.bench.example",
+            )
+            for partner in wanting
+        ],
+        ignore_conflicts=True,
     )
     AuthorisedSignatory.objects.bulk_create(
         AuthorisedSignatory(
@@ -130,10 +144,10 @@ def _signatories(rng: random.Random, partnership, partners) -> None:
             partner=partner,
             name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
             position=rng.choice(POSITIONS),
-            email=f"signatory{partner.pk}@{partnership.slug}.example.org",
+            email=f"signatory{partner.pk}@org{partner.organisation_id}.bench.example",
+            confirmed_at=timezone.now(),
         )
-        for partner in partners
-        if partner.pk not in having
+        for partner in wanting
     )
 
 
