@@ -27,7 +27,7 @@ from signatories.tables import signing_table
 from tenancy.permissions import requires
 from tenancy.roles import Perm
 
-from . import services
+from . import rules, services
 from .facts import COMPLETED, SECTION_KEYS
 from .forms import (
     AutosaveForm,
@@ -186,6 +186,7 @@ def template_edit(request):
                 name=form.cleaned_data["name"],
                 sections=form.sections(),
                 by=request.user,
+                dpia_for_special_category=form.cleaned_data["dpia_for_special_category"] == "yes",
             )
         except ValidationError as exc:
             add_form_errors(form, exc)
@@ -294,6 +295,20 @@ def _section_form(agreement, section, data=None, *, membership, **extra):
     return form_class(data, **kwargs)
 
 
+def _still_blocked_form(request, agreement: Agreement, current: AgreementSection, membership):
+    """The section's form, on the version just saved, with an error at "completed" for each
+    blocking message the rules still give for the section."""
+    data = request.POST.copy()
+    data["version"] = str(current.version)
+    form = _section_form(agreement, current, data, membership=membership)
+    form.is_valid()
+    for message in rules.blocking_in_section(agreement.facts(), current.key):
+        form.add_error(
+            "completed", f"It has been saved but cannot be completed yet: {message.text}"
+        )
+    return form
+
+
 @requires(Perm.VIEW)
 def section(request, agreement_id: int, section_key: str):
     """One section: read it, or (editors) change it; comments for reviewers."""
@@ -341,7 +356,7 @@ def section(request, agreement_id: int, section_key: str):
             form = _section_form(agreement, current, request.POST, membership=membership)
             if form.is_valid():
                 try:
-                    services.save_section(
+                    saved = services.save_section(
                         current,
                         expected_version=form.cleaned_data["version"],
                         completed=form.cleaned_data["completed"] == "yes",
@@ -359,9 +374,15 @@ def section(request, agreement_id: int, section_key: str):
                 except ValidationError as exc:
                     add_form_errors(form, exc)
                 else:
-                    state = "completed" if form.cleaned_data["completed"] == "yes" else "saved"
-                    messages.success(request, f"“{current.title}” has been {state}.")
-                    return _to_agreement(request, agreement, f"#task-{current.key}")
+                    wanted = form.cleaned_data["completed"] == "yes"
+                    if not wanted or saved.state == COMPLETED:
+                        state = "completed" if wanted else "saved"
+                        messages.success(request, f"“{current.title}” has been {state}.")
+                        return _to_agreement(request, agreement, f"#task-{current.key}")
+                    # Saved, but still in progress: the page says what the rules still ask,
+                    # of the agreement as it now is.
+                    agreement, current = _agreement(agreement.pk), saved
+                    form = _still_blocked_form(request, agreement, current, membership)
     items = []
     if current.key == "information":
         items = list(
@@ -610,6 +631,9 @@ def send(request, agreement_id: int):
         )
     blocking = services.blocking_messages(agreement)
     parties = list(agreement.parties.select_related("partner__organisation"))
+    open_comments = AgreementComment.objects.filter(
+        section__agreement=agreement, resolved_at__isnull=True
+    ).count()
     problems: list[str] = []
     if request.method == "POST":
         try:
@@ -630,7 +654,13 @@ def send(request, agreement_id: int):
     return render(
         request,
         "agreements/send.html",
-        {"agreement": agreement, "blocking": blocking, "parties": parties, "problems": problems},
+        {
+            "agreement": agreement,
+            "blocking": blocking,
+            "parties": parties,
+            "problems": problems,
+            "open_comments": open_comments,
+        },
         status=400 if problems else 200,
     )
 

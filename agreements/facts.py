@@ -39,6 +39,8 @@ ARTICLE_9 = ("a", "b", "c", "d", "e", "f", "g", "h", "i", "j")  # Article 9(2)(a
 # Data item categories.
 PERSONAL = "personal"
 SPECIAL = "special"
+# The kind of special category data that is health data (models.SpecialCategoryType).
+HEALTH = "health"
 CRIMINAL = "criminal"
 PSEUDONYMISED = "pseudonymised"
 ANONYMISED = "anonymised"
@@ -94,11 +96,13 @@ class Party:
 class AgreementFacts:
     parties: tuple[Party, ...] = ()
     categories: frozenset[str] = frozenset()  # categories of the data items
+    special_types: frozenset[str] = frozenset()  # kinds of the special category data items
     article6: frozenset[str] = frozenset()  # letters of Article 6(1)
     article9: frozenset[str] = frozenset()  # letters of Article 9(2)
     schedule1_condition: str = ""  # DPA 2018 Schedule 1 condition relied on
     article10: bool = False  # criminal offence data under Article 10 + Schedule 1 Part 3
     law_enforcement: bool = False  # DPA 2018 Part 3 processing
+    common_law_basis: str = ""  # how the common law duty of confidentiality is met ("" n/a)
     consent_recording: str = ""  # how consent is obtained and recorded
     legitimate_interests_assessment: str = ""  # reference of the assessment
     joint_contact_point: str = ""  # single point of contact for joint controllers
@@ -107,6 +111,9 @@ class AgreementFacts:
     transfer_safeguard: str = ""
     retention_period: str = ""
     dpia_reference: str = ""
+    # The partnership's template asks for a DPIA whenever special category data (such as
+    # health data) is shared: its policy, beyond what UK GDPR Article 35 requires.
+    dpia_for_special_category: bool = True
     large_scale: bool = False
     new_technology: bool = False
     start_date: date | None = None  # when the agreement comes into force, if set

@@ -944,10 +944,23 @@ class TemplateForm(ErrorLinks, forms.Form):
         error_messages={"required": "Enter the template's name."},
     )
 
+    dpia_for_special_category = forms.ChoiceField(
+        label="Ask for a DPIA whenever special category data is shared?",
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+        help_text="The partnership's policy, such as for any health data: the law asks for a "
+        "data protection impact assessment only where the sharing is likely to be high risk, "
+        "such as large-scale processing or new technology.",
+        error_messages={"required": "Select whether to ask for a DPIA for special category data."},
+    )
+
     def __init__(self, *args, template, **kwargs):
         super().__init__(*args, **kwargs)
         self.rows = list(template.sections.order_by("position", "id"))
         self.initial.setdefault("name", template.name)
+        self.initial.setdefault(
+            "dpia_for_special_category", "yes" if template.dpia_for_special_category else "no"
+        )
         self.groups = []
         for row in self.rows:
             names = []

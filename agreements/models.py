@@ -115,6 +115,11 @@ class AgreementTemplate(models.Model):
     name = models.CharField(max_length=200)
     version = models.PositiveIntegerField(default=1)
     is_default = models.BooleanField(default=False)
+    # The partnership's policy, beyond UK GDPR Article 35: a DPIA whenever special category
+    # data (such as health data) is shared (agreements.rules.dpia_missing).
+    dpia_for_special_category = models.BooleanField(
+        "ask for a DPIA whenever special category data is shared", default=True
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(
@@ -368,15 +373,22 @@ class Agreement(models.Model):
             for party in self.parties.select_related("partner__organisation").order_by("pk")
         )
         categories = frozenset(self.data_items.values_list("category", flat=True))
+        special_types = frozenset(
+            self.data_items.exclude(special_category_type="").values_list(
+                "special_category_type", flat=True
+            )
+        )
         sections = list(self.sections.values_list("key", "state", "body"))
         return facts.AgreementFacts(
             parties=parties,
             categories=categories,
+            special_types=special_types,
             article6=frozenset(self.article6),
             article9=frozenset(self.article9),
             schedule1_condition=self.schedule1_condition,
             article10=self.article10,
             law_enforcement=self.law_enforcement,
+            common_law_basis=self.common_law_basis,
             consent_recording=self.consent_recording.strip(),
             legitimate_interests_assessment=self.legitimate_interests_assessment.strip(),
             joint_contact_point=self.joint_contact_point.strip(),
@@ -385,6 +397,9 @@ class Agreement(models.Model):
             transfer_safeguard=self.transfer_safeguard.strip(),
             retention_period=self.retention_period.strip(),
             dpia_reference=self.dpia_reference.strip(),
+            dpia_for_special_category=self.template.dpia_for_special_category
+            if self.template_id
+            else True,
             large_scale=self.large_scale,
             new_technology=self.new_technology,
             start_date=self.start_date,

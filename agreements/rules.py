@@ -23,6 +23,7 @@ from .facts import (
     ARTICLE_6,
     COMPLETED,
     CRIMINAL,
+    HEALTH,
     IN_PROGRESS,
     JOINT_CONTROLLER,
     PERSONAL,
@@ -389,23 +390,24 @@ def dpia_missing(facts: AgreementFacts) -> list[Message]:
     if not _blank(facts.dpia_reference):
         return []
     because = []
-    if SPECIAL in facts.categories:
-        because.append("includes special category data")
     if facts.large_scale:
         because.append("is large-scale processing")
     if facts.new_technology:
         because.append("uses new technology")
-    if not because:
+    policy = SPECIAL in facts.categories and facts.dpia_for_special_category
+    if not because and not policy:
         return []
-    return [
-        Message(
-            "dpia_missing",
-            "supporting_documents",
-            BLOCKING,
-            f"The sharing {_names(because)}, so it needs a data protection impact assessment: "
-            f"add the DPIA reference in {_in('supporting_documents')}.",
-        )
-    ]
+    add = f"add the DPIA reference in {_in('supporting_documents')}."
+    asks = (
+        "Your partnership's template asks for a DPIA whenever special category data, such "
+        "as health data, is shared"
+    )
+    if not because:
+        text = f"{asks}: {add}"
+    else:
+        text = f"The sharing {_names(because)}, so it needs a data protection impact assessment"
+        text += f" (and {asks[0].lower()}{asks[1:]}): {add}" if policy else f": {add}"
+    return [Message("dpia_missing", "supporting_documents", BLOCKING, text)]
 
 
 # Information to be shared.
@@ -533,6 +535,25 @@ def criminal_without_basis(facts: AgreementFacts) -> list[Message]:
             f"The information includes criminal offence data but neither Article 10 with a "
             f"DPA 2018 Schedule 1 condition nor DPA 2018 Part 3 (law enforcement) is chosen: "
             f"choose the one that applies in {_in('legal_basis')}.",
+        )
+    ]
+
+
+def common_law_duty_not_confirmed(facts: AgreementFacts) -> list[Message]:
+    """Health data with the common law duty of confidentiality left at "not applicable":
+    health and care information is usually given in confidence, so that is to be confirmed
+    rather than assumed."""
+    if HEALTH not in facts.special_types or not _blank(facts.common_law_basis):
+        return []
+    return [
+        Message(
+            "common_law_duty_not_confirmed",
+            "legal_basis",
+            WARNING,
+            f"The information includes health data but the common law duty of "
+            f"confidentiality is left as not applicable: confirm that none of it was given in "
+            f"confidence, or choose the basis for setting the duty aside (consent, an "
+            f"overriding public interest or a legal requirement) in {_in('legal_basis')}.",
         )
     ]
 
@@ -880,6 +901,7 @@ RULES: tuple[Rule, ...] = (
     schedule1_missing,
     schedule1_mismatch,
     criminal_without_basis,
+    common_law_duty_not_confirmed,
     consent_not_recorded,
     legitimate_interests_assessment_missing,
     legitimate_interests_public_authority,
@@ -924,6 +946,16 @@ def by_section(messages: Iterable[Message]) -> dict[str, list[Message]]:
     for message in sorted(messages, key=lambda message: _SECTION_ORDER[message.section]):
         grouped.setdefault(message.section, []).append(message)
     return grouped
+
+
+def blocking_in_section(facts: AgreementFacts, key: str) -> list[Message]:
+    """What still blocks the section `key` itself, apart from its not being completed: a
+    section with any of these cannot be marked as completed."""
+    return [
+        message
+        for message in blocking(check(facts))
+        if message.section == key and message.code != "section_not_completed"
+    ]
 
 
 def can_send_for_signature(facts: AgreementFacts) -> bool:

@@ -380,6 +380,29 @@ CASES = [
         case_id="dpia_missing_new_technology",
     ),
     _case(
+        "dpia_missing",
+        "supporting_documents",
+        "blocking",
+        {"dpia_reference": ""},
+        {"dpia_for_special_category": False},  # the template's policy switched off
+        case_id="dpia_missing_special_unless_the_template_says_otherwise",
+    ),
+    _case(
+        "common_law_duty_not_confirmed",
+        "legal_basis",
+        "warning",
+        {"special_types": frozenset({"health"}), "common_law_basis": ""},
+        {"common_law_basis": "consent"},
+    ),
+    _case(
+        "common_law_duty_not_confirmed",
+        "legal_basis",
+        "warning",
+        {"special_types": frozenset({"health", "racial_ethnic"}), "common_law_basis": " "},
+        {"special_types": frozenset({"racial_ethnic"})},
+        case_id="common_law_duty_only_for_health_data",
+    ),
+    _case(
         "no_data_items",
         "information",
         "blocking",
@@ -776,6 +799,33 @@ def test_schedule1_message_names_the_paragraph():
 
 def test_part3_schedule1_condition_is_not_second_guessed():
     assert rules.check(replace(SEED, schedule1_condition="29")) == []
+
+
+def test_the_dpia_for_special_category_data_is_said_to_be_the_partnerships_policy():
+    (message,) = rules.check(replace(SEED, dpia_reference=""))
+    assert message.text == (
+        "Your partnership's template asks for a DPIA whenever special category data, such as "
+        "health data, is shared: add the DPIA reference in ‘Supporting documents’."
+    )
+
+
+def test_a_dpia_the_law_asks_for_is_needed_whatever_the_template_says():
+    facts = replace(SEED, dpia_reference="", large_scale=True, dpia_for_special_category=False)
+    (message,) = rules.check(facts)
+    assert message.text == (
+        "The sharing is large-scale processing, so it needs a data protection impact "
+        "assessment: add the DPIA reference in ‘Supporting documents’."
+    )
+    (message,) = rules.check(replace(facts, dpia_for_special_category=True))
+    assert "and your partnership's template asks for a DPIA whenever special" in message.text
+
+
+def test_the_common_law_duty_message_asks_to_confirm_or_choose_a_basis():
+    facts = replace(SEED, special_types=frozenset({"health"}))
+    (message,) = rules.check(facts)
+    assert "confirm that none of it was given in confidence" in message.text
+    assert "choose the basis for setting the duty aside" in message.text
+    assert rules.can_send_for_signature(facts)
 
 
 def test_no_special_category_data_needs_no_article9():

@@ -123,6 +123,7 @@ def test_the_summary_sets_title_lead_parties_roles_and_dates(
         ongoing="no",
         start_date="10/03/2023",
         end_date="31/03/2023",
+        completed=False,  # the new partner's contacts are still missing
         **{
             f"party_{ecl.pk}": "recipient",
             f"party_{third.pk}": "processor",

@@ -204,7 +204,7 @@ def test_sending_is_refused_while_anything_blocks_it(client, alpha, agreement, o
     assert fresh(agreement).status == AgreementStatus.IN_REVIEW
 
     overview = client.get(agreement_url("detail", agreement)).content.decode()
-    assert re.search(r'<button type="submit" class="govuk-button"[^>]*disabled', overview)
+    assert re.search(r'<button type="button" class="govuk-button"[^>]*disabled', overview)
     response = client.post(agreement_url("send", agreement))
 
     assert response.status_code == 400

@@ -4,6 +4,7 @@ locking), its data items, comments and named editors."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -492,6 +493,8 @@ def save_section(
         state = state or SectionState.IN_PROGRESS
     else:
         state = SectionState.COMPLETED if completed else SectionState.IN_PROGRESS
+    if state == SectionState.COMPLETED and _still_blocked(agreement, current.key, body):
+        state = SectionState.IN_PROGRESS
     if current.body != body:
         changes["text"] = [f"{len(current.body):,} characters", f"{len(body):,} characters"]
     if current.state != state:
@@ -510,6 +513,18 @@ def save_section(
         changes,
     )
     return current
+
+
+def _still_blocked(agreement: Agreement, key: str, body: str) -> bool:
+    """Whether the rules still ask for something in the section once it reads `body` (and
+    is completed): it then stays in progress."""
+    facts = agreement.facts()
+    facts = replace(
+        facts,
+        section_states={**facts.section_states, key: SectionState.COMPLETED.value},
+        section_texts={**facts.section_texts, key: body},
+    )
+    return bool(rules.blocking_in_section(facts, key))
 
 
 def _touch(agreement: Agreement, key: str, by) -> None:

@@ -43,6 +43,7 @@ class UnsavedTemplate:
     name: str
     version: int
     sections: UnsavedSections
+    dpia_for_special_category: bool = True
 
 
 def accords_template(partnership: Partnership) -> UnsavedTemplate:
@@ -131,7 +132,12 @@ def _clean_sections(
 
 @service
 def update_template(
-    template: AgreementTemplate, *, name: str, sections: dict[str, dict[str, Any]], by
+    template: AgreementTemplate,
+    *,
+    name: str,
+    sections: dict[str, dict[str, Any]],
+    by,
+    dpia_for_special_category: bool | None = None,
 ) -> AgreementTemplate:
     """Save the template's name and its sections' titles, guidance and default wording; a
     change raises its version. Agreements already started from it keep their own copy."""
@@ -155,11 +161,15 @@ def update_template(
             for field, value in new.items():
                 setattr(row, field, value)
             changed.append(row)
-    if not changed and name == template.name:
+    dpia_before = template.dpia_for_special_category
+    if dpia_for_special_category is None:
+        dpia_for_special_category = dpia_before
+    if not changed and name == template.name and dpia_for_special_category == dpia_before:
         return template
     TemplateSection.objects.bulk_update(changed, ["title", "guidance", "body"])
     before = template.version
     template.name = name
+    template.dpia_for_special_category = dpia_for_special_category
     template.version += 1
     template.updated_at = timezone.now()
     template.updated_by = by
@@ -172,17 +182,27 @@ def update_template(
         {
             "version": [before, template.version],
             "sections": [None, [row.title for row in changed]],
+            **(
+                {"dpia_for_special_category": [dpia_before, dpia_for_special_category]}
+                if dpia_for_special_category != dpia_before
+                else {}
+            ),
         },
     )
     return template
 
 
 def _differs(
-    template: AgreementTemplate | UnsavedTemplate, name: str, sections: dict[str, dict[str, Any]]
+    template: AgreementTemplate | UnsavedTemplate,
+    name: str,
+    sections: dict[str, dict[str, Any]],
+    dpia_for_special_category: bool | None = None,
 ) -> bool:
     """Whether saving `name` and `sections` would change the template (as update_template
     compares them)."""
     if (name or "").strip() != template.name:
+        return True
+    if dpia_for_special_category not in (None, template.dpia_for_special_category):
         return True
     for row in template.sections.order_by("position", "id"):
         given = sections.get(row.key, {})
@@ -197,14 +217,25 @@ def _differs(
 
 @service
 def save_default_template(
-    partnership: Partnership, *, name: str, sections: dict[str, dict[str, Any]], by
+    partnership: Partnership,
+    *,
+    name: str,
+    sections: dict[str, dict[str, Any]],
+    by,
+    dpia_for_special_category: bool | None = None,
 ) -> AgreementTemplate | UnsavedTemplate:
     """Save the template page: the partnership's default template changed as
     update_template changes it, copied from Accord's first if it has none yet. Nothing is
     copied when the page is saved unchanged; nothing at all when it is refused."""
     template = default_template(partnership)
     if template is None:
-        if not _differs(accords_template(partnership), name, sections):
+        if not _differs(accords_template(partnership), name, sections, dpia_for_special_category):
             return accords_template(partnership)
         template = ensure_default_template(partnership, by=by)
-    return update_template(template, name=name, sections=sections, by=by)
+    return update_template(
+        template,
+        name=name,
+        sections=sections,
+        by=by,
+        dpia_for_special_category=dpia_for_special_category,
+    )

@@ -240,6 +240,8 @@ def test_the_seed_002_agreement_is_drafted_sent_and_signed_online(
     journey.click(page.get_by_role("button", name="Send for review"))
     expect(page.get_by_role("alert")).to_contain_text("The agreement is in review")
     journey.click(page.get_by_role("button", name="Send for signature"))
+    expect(page.get_by_role("heading", level=2, name="What will be frozen")).to_be_visible()
+    journey.click(page.get_by_role("button", name="Freeze and send for signature"))
     expect(page.get_by_role("heading", level=1, name="Signatories")).to_be_visible()
     expect(page.get_by_text("0 of 2 parties have signed.")).to_be_visible()
 
