@@ -35,10 +35,10 @@ from .forms import (
 from .models import LOCKED_MESSAGE, Legislation, Protocol, ProtocolVersion, Section, VersionStatus
 from .pdf import file_name, version_pdf
 from .permissions import lead_only, may_retire, may_send
+from .services.common import ask_refusal
 from .transitions import VERSIONS
 
 # The versions more partners may be asked to sign: the one in force, one out for signature.
-ASKABLE = (VersionStatus.SIGNED, VersionStatus.FOR_SIGNATURE)
 
 # --- Helpers -------------------------------------------------------------------------------
 
@@ -451,12 +451,7 @@ def _signing_documents(version: ProtocolVersion, source: ProtocolVersion) -> lis
 def _may_ask(request, protocol: Protocol, version: ProtocolVersion) -> bool:
     """Whether the person may ask more partners to sign the version: the version in force
     or one out for signature, by the lead organisation's people (see services.ask_to_sign)."""
-    return (
-        protocol.retired_at is None
-        and version.document_id is not None
-        and version.status in ASKABLE
-        and may_send(request.membership, protocol)
-    )
+    return ask_refusal(version) is None and may_send(request.membership, protocol)
 
 
 def _ask_form(rows, data=None) -> AskToSignForm:

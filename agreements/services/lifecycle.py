@@ -300,7 +300,6 @@ def _end(agreement: Agreement, transition: str, summary: str, why: str, **extra:
         apply=apply,
         summary=summary,
         changes={k: [None, v] for k, v in extra.items()},
-        context=extra.get("context"),
     )
     if agreement.document_id is not None:
         close_requests(agreement.document, why)

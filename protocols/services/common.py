@@ -12,7 +12,7 @@ from documents.markup import MAX_BODY_CHARS
 from signatories.models import Partner, PartnerStatus
 from tenancy.models import Partnership
 
-from ..models import LOCKED_MESSAGE, Protocol, ProtocolVersion, Section
+from ..models import LOCKED_MESSAGE, Protocol, ProtocolVersion, Section, VersionStatus
 from ..transitions import (  # noqa: F401  (the names the services use)
     BASES,
     LIVE,
@@ -23,6 +23,21 @@ from ..transitions import (  # noqa: F401  (the names the services use)
     signed_predecessor_missing,
     steering_group_emails,
 )
+
+# A version more partners may be asked to sign: in force, or still out for signature.
+ASKABLE = frozenset({VersionStatus.SIGNED, VersionStatus.FOR_SIGNATURE})
+
+
+def ask_refusal(version: ProtocolVersion) -> str | None:
+    """Why more partners cannot be asked to sign the version now, or None."""
+    if version.protocol.retired_at is not None:
+        return "This protocol has been retired and cannot change."
+    if version.status not in ASKABLE or version.document_id is None:
+        return (
+            f"Version {version.number} is {version.get_status_display().lower()}: only the "
+            "version in force, or one out for signature, can be signed by more partners."
+        )
+    return None
 
 
 def locked_version(version: ProtocolVersion) -> ProtocolVersion:

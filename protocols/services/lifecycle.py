@@ -27,12 +27,13 @@ from tenancy.models import Partnership
 
 from ..content import model_sections
 from ..models import Protocol, ProtocolVersion, Section, VersionStatus
-from ..permissions import may_draft, may_retire
+from ..permissions import may_draft, may_retire, may_send
 from ..transitions import VERSIONS
 from .common import (
     BASES,
     LIVE,
     REPLACEABLE,
+    ask_refusal,
     public_pdf_link,
     require_active_lead,
     require_live,
@@ -45,9 +46,9 @@ from .queries import (
     everyone_signed,
     latest_version,
     render_version_html,
+    signature_source,
     signing_documents,
 )
-from .queries import signature_source as signature_source
 
 KIND = FrozenDocument.Kind.PROTOCOL
 SETTINGS_FIELDS = [
@@ -326,16 +327,10 @@ def ask_to_sign(version: ProtocolVersion, partners: Iterable[Partner], *, by) ->
     sending it to everyone again: a partner that joined later accedes to it, and one that
     declined can be asked again after a conversation (both answers are kept)."""
     version = VERSIONS.lock(version)
-    require(by, version.partnership_id, lambda m: VERSIONS["send"].rules[0](version, m) is None)
-    require_live(version.protocol)
-    if version.status not in (VersionStatus.SIGNED, VersionStatus.FOR_SIGNATURE):
-        raise ValidationError(
-            f"Version {version.number} is {version.get_status_display().lower()}: only the "
-            "version in force, or one out for signature, can be signed by more partners."
-        )
+    require(by, version.partnership_id, lambda m: may_send(m, version.protocol))
+    if why := ask_refusal(version):
+        raise ValidationError(why)
     chosen = _active_partners(partners)
-    if version.document_id is None:
-        raise ValidationError("This version has no frozen text to sign.")
     answers = signables.current_answers(signing_documents(version))
     for partner in chosen:
         answer = answers.get(partner.pk)
