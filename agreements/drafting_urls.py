@@ -3,6 +3,7 @@ lifecycle steps, the PDF and the template."""
 
 from django.urls import path
 
+from . import contact_views
 from . import drafting_views as views
 
 agreement = "<id:agreement_id>/"
@@ -27,4 +28,9 @@ urlpatterns = [
     path(agreement + "pdf/", views.pdf, name="pdf"),
     path(agreement + "terminate/", views.terminate, name="terminate"),
     path(agreement + "new-version/", views.new_version, name="new_version"),
+    path(
+        agreement + "parties/<id:party_id>/ask-for-details/",
+        contact_views.ask_for_details,
+        name="ask_for_details",
+    ),
 ]

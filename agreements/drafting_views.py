@@ -309,6 +309,16 @@ def _still_blocked_form(request, agreement: Agreement, current: AgreementSection
     return form
 
 
+def _after_saving(request, agreement: Agreement, key: str):
+    """ "Save and continue" opens the next section (the last one, the task list); "Save and
+    return to the task list" the task list."""
+    keys = list(SECTION_KEYS)
+    index = keys.index(key)
+    if request.POST.get("then") == "tasks" or index + 1 == len(keys):
+        return _to_agreement(request, agreement)
+    return _to_section(request, agreement, keys[index + 1])
+
+
 @requires(Perm.VIEW)
 def section(request, agreement_id: int, section_key: str):
     """One section: read it, or (editors) change it; comments for reviewers."""
@@ -378,18 +388,12 @@ def section(request, agreement_id: int, section_key: str):
                     if not wanted or saved.state == COMPLETED:
                         state = "completed" if wanted else "saved"
                         messages.success(request, f"“{current.title}” has been {state}.")
-                        return _to_agreement(request, agreement, f"#task-{current.key}")
+                        return _after_saving(request, agreement, current.key)
                     # Saved, but still in progress: the page says what the rules still ask,
                     # of the agreement as it now is.
                     agreement, current = _agreement(agreement.pk), saved
                     form = _still_blocked_form(request, agreement, current, membership)
-    items = []
-    if current.key == "information":
-        items = list(
-            agreement.data_items.select_related(
-                "from_party__partner__organisation", "to_party__partner__organisation"
-            )
-        )
+    items = _data_items(agreement) if current.key == "information" else []
     keys = list(SECTION_KEYS)
     index = keys.index(current.key)
     comments = list(current.comments.select_related("author", "resolved_by"))
@@ -409,6 +413,9 @@ def section(request, agreement_id: int, section_key: str):
             "comments": comments,
             "open_comments": [c for c in comments if not c.is_resolved],
             "items": items,
+            "item_form": _item_form(agreement)
+            if current.key == "information" and editable
+            else None,
             "parties": list(agreement.parties.select_related("partner__organisation")),
             "rights": services.rights_rows(agreement) if current.key == "rights" else [],
             "messages_here": [m for m in services.check(agreement) if m.section == current.key],
@@ -461,21 +468,52 @@ def autosave(request, agreement_id: int, section_key: str):
 # --- Data items ----------------------------------------------------------------------------
 
 
+def _data_items(agreement: Agreement) -> list[DataItem]:
+    return list(
+        agreement.data_items.select_related(
+            "from_party__partner__organisation", "to_party__partner__organisation"
+        )
+    )
+
+
+def _item_form(agreement: Agreement, item: DataItem | None = None, data=None) -> DataItemForm:
+    initial = {}
+    if item is not None:
+        initial = {name: getattr(item, name) for name in ITEM_FIELDS}
+        initial["from_party"] = item.from_party_id
+        initial["to_party"] = item.to_party_id
+    return DataItemForm(data, agreement=agreement, initial=initial, auto_id="item-%s")
+
+
+def _items_block(request, agreement: Agreement, form: DataItemForm, editing=None, status=""):
+    """The data items and the form in place, as htmx swaps them into the section's page."""
+    return render(
+        request,
+        "agreements/_data_items.html",
+        {
+            "agreement": agreement,
+            "items": _data_items(agreement),
+            "item_form": form,
+            "editing": editing,
+            "item_status": status,
+            "oob": True,
+            "messages_here": [m for m in services.check(agreement) if m.section == "information"],
+        },
+    )
+
+
 def _item_page(request, agreement: Agreement, item: DataItem | None):
+    """Add or change a data item: in place on the section's page (htmx), or on a page of its
+    own without JavaScript."""
     if not services.can_edit(request.user, agreement, request.membership):
-        if request.method == "POST":
+        if request.method == "POST" or request.htmx:
             _require_edit(request, agreement)
         messages.error(
             request,
             READ_ONLY if agreement.is_editable else "This agreement can no longer be edited.",
         )
         return _to_section(request, agreement, "information")
-    initial = {}
-    if item is not None:
-        initial = {name: getattr(item, name) for name in ITEM_FIELDS}
-        initial["from_party"] = item.from_party_id
-        initial["to_party"] = item.to_party_id
-    form = DataItemForm(posted(request), agreement=agreement, initial=initial)
+    form = _item_form(agreement, item, posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.save_data_item(
@@ -484,11 +522,17 @@ def _item_page(request, agreement: Agreement, item: DataItem | None):
         except ValidationError as exc:
             add_form_errors(form, exc)
         else:
-            messages.success(
-                request,
-                f"The data item “{saved.item}” has been {'added' if item is None else 'saved'}.",
-            )
+            done = f"The data item “{saved.item}” has been {'added' if item is None else 'saved'}."
+            if request.htmx:
+                fresh = _item_form(agreement)
+                fresh.fields["item"].widget.attrs["autofocus"] = True  # the next one
+                return _items_block(request, agreement, fresh, status=done)
+            messages.success(request, done)
             return _to_section(request, agreement, "information", "#data-items")
+    if request.htmx:
+        if request.method == "GET" and item is not None:
+            form.fields["item"].widget.attrs["autofocus"] = True
+        return _items_block(request, agreement, form, editing=item)
     return render(
         request,
         "agreements/item_form.html",

@@ -553,3 +553,47 @@ class AgreementGroupObjectPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         pass
+
+
+class ContactRequest(models.Model):
+    """A drafter asked a party's organisation to complete its record (the contact details the
+    summary sheet gives): whom Accord e-mailed, and when, so nobody is asked twice in a day."""
+
+    partnership = models.ForeignKey(
+        "tenancy.Partnership", on_delete=models.CASCADE, related_name="+"
+    )
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="contact_requests"
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    asked_at = models.DateTimeField(default=timezone.now, editable=False)
+    missing = models.JSONField(default=list, help_text="The details the record lacked.")
+    recipients = models.TextField(
+        help_text="Who was e-mailed, one a line: the organisation's verified people by name, "
+        "or its confirmed data protection address."
+    )
+    to_data_protection = models.BooleanField(
+        default=False, help_text="Nobody was verified for it, so its data protection address was."
+    )
+
+    objects = ScopedManager(partnership="partnership")
+
+    class Meta:
+        ordering = ["-asked_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["agreement", "organisation", "-asked_at"], name="contact_request_latest"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Request to {self.organisation} to complete its record"
+
+    @property
+    def recipient_list(self) -> list[str]:
+        return [line for line in self.recipients.splitlines() if line.strip()]

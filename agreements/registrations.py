@@ -130,5 +130,6 @@ describe_actions(
         "agreement.terminated": "Agreement terminated",
         "agreement.version_created": "Agreement version started",
         "agreement.party_withdrawn": "Agreement party withdrew",
+        "agreement.contacts_requested": "Agreement party asked to complete its record",
     }
 )

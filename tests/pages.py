@@ -42,10 +42,11 @@ def page_html(response: HttpResponse) -> str:
 def field_error(response: HttpResponse, field: str) -> str:
     """The error message shown by one field of the form ('' if none).
 
-    The GOV.UK error message of a field has the id "id_<field>-error"; a group of fields the
+    The GOV.UK error message of a field has the id "id_<field>-error" ("item-<field>-error" on
+    a data item form); a group of fields the
     template lays out itself (checkboxes, a fieldset) may use "<field>-error"."""
     match = re.search(
-        rf'<p class="govuk-error-message" id="(?:id_)?{field}-error">(.*?)</p>',
+        rf'<p class="govuk-error-message" id="(?:id_|item-)?{field}-error">(.*?)</p>',
         response.content.decode(),
         flags=re.S,
     )

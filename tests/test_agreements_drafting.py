@@ -41,6 +41,20 @@ def party_of(agreement, partner):
 # --- Sections saved as you go --------------------------------------------------------------
 
 
+def test_save_and_return_goes_to_the_task_list_and_the_last_section_too(
+    client, alpha, agreement, officer
+):
+    client.force_login(officer)
+
+    response = post_section(client, agreement, "purpose", completed=False, then="tasks")
+    last = post_section(client, agreement, "approval", completed=False, body="Signed below.")
+
+    assert response["Location"] == agreement_url("detail", agreement)
+    assert last["Location"] == agreement_url("detail", agreement)
+    page = client.get(section_url(agreement, "security")).content.decode()
+    assert 'name="then" value="tasks"' in page and "Save and return to the task list" in page
+
+
 def test_saving_a_section_keeps_the_text_and_sets_its_status(client, alpha, agreement, officer):
     client.force_login(officer)
 
@@ -49,7 +63,8 @@ def test_saving_a_section_keeps_the_text_and_sets_its_status(client, alpha, agre
     )
 
     assert response.status_code == 302
-    assert response["Location"] == agreement_url("detail", agreement) + "#task-purpose"
+    # "Save and continue" opens the next section: "Information to be shared".
+    assert response["Location"] == section_url(agreement, "information")
     section = section_of(agreement, "purpose")
     assert (section.body, section.state, section.version) == (
         "To understand why packages fall.",
