@@ -154,7 +154,10 @@ def create(request):
         .values_list("pk", flat=True)
         .first()
     )
-    form = CreateForm(posted(request), initial={"lead": own})
+    form = CreateForm(
+        posted(request),
+        initial={"lead": own, "reference": services.suggested_reference(request.partnership)},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             agreement = services.create_agreement(
@@ -485,8 +488,17 @@ def _item_form(agreement: Agreement, item: DataItem | None = None, data=None) ->
     return DataItemForm(data, agreement=agreement, initial=initial, auto_id="item-%s")
 
 
-def _items_block(request, agreement: Agreement, form: DataItemForm, editing=None, status=""):
-    """The data items and the form in place, as htmx swaps them into the section's page."""
+def _items_block(
+    request,
+    agreement: Agreement,
+    form: DataItemForm,
+    editing=None,
+    status="",
+    section_version: int | None = None,
+):
+    """The data items and the form in place, as htmx swaps them into the section's page.
+    `section_version`: the section's new version, for the page's form to hold (the page was
+    up to date before the item changed it)."""
     return render(
         request,
         "agreements/_data_items.html",
@@ -496,6 +508,7 @@ def _items_block(request, agreement: Agreement, form: DataItemForm, editing=None
             "item_form": form,
             "editing": editing,
             "item_status": status,
+            "section_version": section_version,
             "oob": True,
             "messages_here": [m for m in services.check(agreement) if m.section == "information"],
         },
@@ -515,6 +528,9 @@ def _item_page(request, agreement: Agreement, item: DataItem | None):
         return _to_section(request, agreement, "information")
     form = _item_form(agreement, item, posted(request))
     if request.method == "POST" and form.is_valid():
+        # The version of the section the page holds (htmx sends it along), to keep the page's
+        # form current if nobody else has changed the section meanwhile.
+        held = posted_id(request.POST, "version")
         try:
             saved = services.save_data_item(
                 agreement, item=item, values=form.cleaned_data, by=request.user
@@ -526,7 +542,9 @@ def _item_page(request, agreement: Agreement, item: DataItem | None):
             if request.htmx:
                 fresh = _item_form(agreement)
                 fresh.fields["item"].widget.attrs["autofocus"] = True  # the next one
-                return _items_block(request, agreement, fresh, status=done)
+                version = _section(agreement, "information").version
+                version = version if held is not None and version == held + 1 else None
+                return _items_block(request, agreement, fresh, status=done, section_version=version)
             messages.success(request, done)
             return _to_section(request, agreement, "information", "#data-items")
     if request.htmx:

@@ -20,7 +20,6 @@ from .facts import RIGHTS
 from .models import (
     Agreement,
     AgreementParty,
-    CommonLawBasis,
     DataCategory,
     PartyRole,
     SpecialCategoryType,
@@ -60,6 +59,10 @@ class ErrorLinks:
                 anchor = f"{field.auto_id}_0" if multiple else field.auto_id
             links.extend((anchor, str(error)) for error in errors)
         return links
+
+
+def _sentence(text: str) -> str:
+    return f"{text[0].upper()}{text[1:]}." if text else ""
 
 
 def active_partners():
@@ -114,7 +117,7 @@ class CreateForm(ErrorLinks, forms.Form):
     reference = CharField(
         label="Reference",
         max_length=50,
-        help_text="The partnership's reference for the agreement, such as ISA-2025-014.",
+        help_text="The partnership's reference for the agreement: the next free one is suggested.",
         error_messages={
             "required": "Enter the agreement's reference.",
             "max_length": "The reference must be 50 characters or fewer.",
@@ -528,7 +531,10 @@ class LegalBasisForm(SectionForm):
     )
     common_law_basis = forms.ChoiceField(
         label="Common law duty of confidentiality",
-        choices=[*legal.COMMON_LAW_CHOICES, ("", CommonLawBasis.NOT_APPLICABLE.label)],
+        choices=[
+            *legal.COMMON_LAW_CHOICES,
+            ("", "Not applicable: no health or care information is shared"),
+        ],
         widget=forms.RadioSelect,
         required=False,
         help_text="For health and care information given in confidence: how sharing it is "
@@ -550,7 +556,10 @@ class LegalBasisForm(SectionForm):
         self.fields["statutes"].queryset = Legislation.objects.order_by("title")
         self.fields["statutes"].label_from_instance = lambda statute: statute.title
         self.fields["statutes"].option_hints = {
-            str(statute.pk): statute.note for statute in self.fields["statutes"].queryset
+            str(statute.pk): " ".join(
+                part for part in (_sentence(statute.sections), statute.note) if part
+            )
+            for statute in self.fields["statutes"].queryset
         }
         if "statutes" not in self.initial:
             self.initial["statutes"] = [s.pk for s in self.agreement.statutes.all()]

@@ -339,6 +339,12 @@ COMMON_LAW_BASES: dict[str, Basis] = {
         "A law requires the disclosure or a court has ordered it, so the duty of confidence "
         "does not stand in the way, provided only what the law or order covers is shared.",
     ),
+    "not_confidential": Basis(
+        "Does not apply: none of the information was given in confidence",
+        "The parties have checked that, although health or care information is shared, none "
+        "of it was given in confidence (for example, it is already public or was collected "
+        "for this sharing with the person's knowledge).",
+    ),
 }
 
 # Where each right the agreement records is found in UK GDPR ("" for the requests for

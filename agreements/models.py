@@ -103,6 +103,7 @@ class CommonLawBasis(models.TextChoices):
     CONSENT = "consent", "Consent (explicit or implied)"
     PUBLIC_INTEREST = "public_interest", "Overriding public interest"
     LEGAL_REQUIREMENT = "legal_requirement", "Legal requirement or court order"
+    NOT_CONFIDENTIAL = "not_confidential", "Does not apply: none of it given in confidence"
 
 
 class AgreementTemplate(models.Model):

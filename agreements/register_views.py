@@ -92,6 +92,7 @@ def _register_page(request, filterset, agreements):
         "agreements/register.html",
         {
             "form": filterset.form,
+            "can_draft": request.membership.can(Perm.DRAFT_DOCUMENTS),
             "page": page,
             "rows": rows,
             "query": query,

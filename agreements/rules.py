@@ -551,9 +551,10 @@ def common_law_duty_not_confirmed(facts: AgreementFacts) -> list[Message]:
             "legal_basis",
             WARNING,
             f"The information includes health data but the common law duty of "
-            f"confidentiality is left as not applicable: confirm that none of it was given in "
-            f"confidence, or choose the basis for setting the duty aside (consent, an "
-            f"overriding public interest or a legal requirement) in {_in('legal_basis')}.",
+            f"confidentiality is not answered: choose the basis for setting the duty aside "
+            f"(consent, an overriding public interest or a legal requirement), or confirm that "
+            f"it does not apply because none of it was given in confidence, in "
+            f"{_in('legal_basis')}.",
         )
     ]
 

@@ -23,6 +23,7 @@ class Statute:
     year: int | None
     url: str
     note: str = ""
+    sections: str = ""  # the provisions that empower sharing, as an agreement cites them
 
 
 MODEL_SECTIONS: tuple[ModelSection, ...] = (
@@ -425,6 +426,7 @@ LEGISLATION: tuple[Statute, ...] = (
         _act(2018, 12),
         "Supplements the UK GDPR: Schedule 1 conditions for special category and criminal "
         "offence data, Part 3 for law enforcement processing, and offences such as section 170.",
+        sections="Part 3 and Schedule 1",
     ),
     Statute(
         "UK General Data Protection Regulation (retained Regulation (EU) 2016/679)",
@@ -432,6 +434,7 @@ LEGISLATION: tuple[Statute, ...] = (
         "https://www.legislation.gov.uk/eur/2016/679/contents",
         "The principles of processing, the lawful bases (Articles 6, 9 and 10), people's "
         "rights and breach notification (Articles 33 and 34).",
+        sections="Articles 6, 9 and 10",
     ),
     Statute(
         "Human Rights Act 1998",
@@ -439,6 +442,7 @@ LEGISLATION: tuple[Statute, ...] = (
         _act(1998, 42),
         "Article 8: any interference with private and family life must be lawful, necessary "
         "and proportionate.",
+        sections="Schedule 1, Article 8",
     ),
     Statute(
         "Freedom of Information Act 2000",
@@ -452,6 +456,7 @@ LEGISLATION: tuple[Statute, ...] = (
         _act(1998, 37),
         "Section 115: a power to disclose to relevant authorities to reduce crime and disorder; "
         "section 17: the duty to consider crime and disorder.",
+        sections="sections 17 and 115",
     ),
     Statute(
         "Children Act 1989",
@@ -459,6 +464,7 @@ LEGISLATION: tuple[Statute, ...] = (
         _act(1989, 41),
         "Sections 17 and 47: children in need and enquiries where a child may be at risk of "
         "significant harm.",
+        sections="sections 17 and 47",
     ),
     Statute(
         "Children Act 2004",
@@ -466,19 +472,23 @@ LEGISLATION: tuple[Statute, ...] = (
         _act(2004, 31),
         "Sections 10 and 11: cooperation to improve children's well-being and arrangements to "
         "safeguard and promote their welfare.",
+        sections="sections 10 and 11",
     ),
     Statute(
         "Care Act 2014",
         2014,
         _act(2014, 23),
-        "Sections 6 and 7 on cooperation, and sections 42 to 45 on safeguarding adults, "
-        "including the duty to supply information to a Safeguarding Adults Board.",
+        "Section 2: preventing, reducing or delaying needs for care and support; sections 6 "
+        "and 7 on cooperation, and sections 42 to 45 on safeguarding adults, including the duty "
+        "to supply information to a Safeguarding Adults Board.",
+        sections="sections 2, 6, 7 and 42 to 45",
     ),
     Statute(
         "Health and Social Care Act 2012",
         2012,
         _act(2012, 7),
         "Functions of health bodies; section 251B (added in 2015) on sharing for direct care.",
+        sections="section 251B",
     ),
     Statute(
         "Health and Social Care (Safety and Quality) Act 2015",
@@ -486,6 +496,7 @@ LEGISLATION: tuple[Statute, ...] = (
         _act(2015, 28),
         "Introduced the duty to share information about a person where that supports their "
         "care, and to use a consistent identifier (the NHS number).",
+        sections="section 3",
     ),
     Statute(
         "National Health Service Act 2006",
@@ -493,18 +504,21 @@ LEGISLATION: tuple[Statute, ...] = (
         _act(2006, 41),
         "Section 251 and its regulations: setting aside the duty of confidence for approved "
         "purposes outside direct care.",
+        sections="section 251",
     ),
     Statute(
         "Mental Capacity Act 2005",
         2005,
         _act(2005, 9),
         "Deciding for people who lack capacity, in their best interests.",
+        sections="sections 1 to 4",
     ),
     Statute(
         "Mental Health Act 1983",
         1983,
         _act(1983, 20),
         "Assessment, treatment and aftercare; information for nearest relatives and victims.",
+        sections="section 117",
     ),
     Statute(
         "Local Government Act 2000",
@@ -517,6 +531,7 @@ LEGISLATION: tuple[Statute, ...] = (
         2011,
         _act(2011, 20),
         "Section 1: the general power of competence of local authorities.",
+        sections="section 1",
     ),
     Statute(
         "Education Act 1996",
@@ -529,6 +544,7 @@ LEGISLATION: tuple[Statute, ...] = (
         2002,
         _act(2002, 32),
         "Section 175: the safeguarding duties of local authorities and schools.",
+        sections="section 175",
     ),
     Statute(
         "Criminal Justice Act 2003",
@@ -536,6 +552,7 @@ LEGISLATION: tuple[Statute, ...] = (
         _act(2003, 44),
         "Section 325: Multi-Agency Public Protection Arrangements (MAPPA) and the duty to "
         "cooperate.",
+        sections="sections 325 to 327",
     ),
     Statute(
         "Police Act 1996",
@@ -548,6 +565,7 @@ LEGISLATION: tuple[Statute, ...] = (
         2004,
         _act(2004, 21),
         "Functions of fire and rescue authorities, including fire safety and prevention work.",
+        sections="sections 6 to 9",
     ),
     Statute(
         "Computer Misuse Act 1990",
@@ -561,6 +579,7 @@ LEGISLATION: tuple[Statute, ...] = (
         _act(2017, 30),
         "Part 5: powers to share information between public authorities for specified purposes "
         "such as public service delivery, debt and fraud.",
+        sections="Part 5",
     ),
     Statute(
         "Privacy and Electronic Communications (EC Directive) Regulations 2003",
@@ -579,6 +598,7 @@ LEGISLATION: tuple[Statute, ...] = (
         2010,
         _act(2010, 15),
         "The public sector equality duty (section 149), relevant when monitoring data is shared.",
+        sections="section 149",
     ),
     Statute(
         "Common Law Duty of Confidentiality",

@@ -249,7 +249,7 @@ class HttpsURLField(forms.URLField):
 class LegislationForm(forms.ModelForm):
     class Meta:
         model = Legislation
-        fields = ["title", "year", "url", "note"]
+        fields = ["title", "year", "url", "sections", "note"]
         labels = {"url": "Address on legislation.gov.uk", "note": "Why it matters"}
         widgets = {"note": forms.Textarea(attrs={"rows": 3})}
         field_classes = {"url": HttpsURLField, "year": IntegerField}

@@ -199,6 +199,12 @@ class Legislation(models.Model):
     )
     url = models.URLField("legislation.gov.uk address", blank=True)
     note = models.TextField(blank=True)
+    sections = models.CharField(
+        "sections that empower sharing",
+        max_length=200,
+        blank=True,
+        help_text="As an agreement cites them, such as “sections 2, 6, 7 and 42 to 45”.",
+    )
 
     objects = ScopedManager(partnership="partnership")
 
@@ -211,6 +217,12 @@ class Legislation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title}"
+
+    @property
+    def citation(self) -> str:
+        """The title with the sections relied on: “Care Act 2014, sections 2, 6, 7 and 42 to
+        45”."""
+        return f"{self.title}, {self.sections}" if self.sections else self.title
 
 
 class LegislationLibrary(models.Model):

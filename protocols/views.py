@@ -38,6 +38,9 @@ from .permissions import lead_only, may_retire, may_send
 from .services.common import ask_refusal
 from .transitions import VERSIONS
 
+# A message's tag (see templates/base.html): its banner does not take the focus on arrival.
+KEEP_FOCUS = "keep-focus"
+
 # The versions more partners may be asked to sign: the one in force, one out for signature.
 
 # --- Helpers -------------------------------------------------------------------------------
@@ -61,13 +64,29 @@ def _section(version: ProtocolVersion, section_id: int) -> Section:
     return get_object_or_404(Section, version=version, pk=section_id)
 
 
-def _to_version(request, version: ProtocolVersion):
-    return redirect(
+def _to_version(request, version: ProtocolVersion, fragment: str = ""):
+    """The version's page; at `fragment`, an id on it, when given."""
+    response = redirect(
         "protocols:version",
         partnership_slug=request.partnership.slug,
         protocol_id=version.protocol_id,
         version_id=version.pk,
     )
+    if fragment:
+        response["Location"] += f"#{fragment}"
+    return response
+
+
+def _move_return_point(version: ProtocolVersion, section: Section, direction: str) -> str:
+    """Where the page opens after a move: the section's button just pressed, or its other
+    move button when the section is now first or last (the one pressed is gone)."""
+    order = list(version.sections.order_by("position", "id").values_list("pk", flat=True))
+    index = order.index(section.pk)
+    shown = [d for d, there in (("up", index > 0), ("down", index < len(order) - 1)) if there]
+    if not shown:  # the only section: no move buttons
+        return f"section-{section.pk}"
+    # The ids of the buttons in templates/protocols/version.html.
+    return f"section-{section.pk}-move-{direction if direction in shown else shown[0]}"
 
 
 def _to_protocol(request, protocol: Protocol):
@@ -648,13 +667,17 @@ def section_delete(request, protocol_id: int, version_id: int, section_id: int):
 def section_move(request, protocol_id: int, version_id: int, section_id: int):
     version = _version(_protocol(protocol_id), version_id)
     section = _section(version, section_id)
+    direction = request.POST.get("direction", "")
     try:
-        services.move_section(section, request.POST.get("direction", ""), by=request.user)
+        services.move_section(section, direction, by=request.user)
     except ValidationError as exc:
-        report_refusal(request, exc)
-    else:
-        messages.success(request, f"The section “{section.title}” has been moved.")
-    return _to_version(request, version)
+        report_refusal(request, exc)  # read at the top of the page
+        return _to_version(request, version)
+    # Back at the button pressed (the address's fragment), which the banner leaves focused.
+    messages.success(
+        request, f"The section “{section.title}” has been moved.", extra_tags=KEEP_FOCUS
+    )
+    return _to_version(request, version, _move_return_point(version, section, direction))
 
 
 # --- The legislation library -------------------------------------------------------------

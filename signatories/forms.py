@@ -185,7 +185,9 @@ class SignatoryForm(forms.Form):
 
 
 class SigningForm(forms.Form):
-    """Sign or decline: one form, two buttons (action=sign or action=decline)."""
+    """Sign or decline: one form, two buttons (action=sign or action=decline). The page shows
+    the signer's fields and Sign, then the reason and Decline (templates/signatories/sign.html).
+    The reason is required to decline, and only then."""
 
     ACTIONS = ("sign", "decline")
 
@@ -209,12 +211,12 @@ class SigningForm(forms.Form):
     confirmed = forms.BooleanField(required=False)
     reason = forms.CharField(
         label="Your reason for declining",
-        required=False,
         max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Needed if you decline. The partnership will see it.",
+        help_text="You must give a reason to decline. It is shared with the lead organisation.",
         error_messages={
-            "max_length": f"The reason must be {REASON_MAX_LENGTH:,} characters or fewer."
+            "required": "Enter the reason for declining.",
+            "max_length": f"The reason must be {REASON_MAX_LENGTH:,} characters or fewer.",
         },
     )
 
@@ -224,6 +226,11 @@ class SigningForm(forms.Form):
         self.fields[
             "confirmed"
         ].label = f"I confirm I am authorised to sign this on behalf of {organisation}"
+        # The reason is required to decline only: never marked `required` in the page, and
+        # not required when signing (or when neither button was pressed).
+        self.fields["reason"].widget.use_required_attribute = lambda initial: False
+        if self.is_bound and self.action != "decline":
+            self.fields["reason"].required = False
 
     @property
     def action(self) -> str:
@@ -237,9 +244,6 @@ class SigningForm(forms.Form):
             self.add_error(
                 "confirmed", f"Confirm that you are authorised to sign for {self.organisation}"
             )
-        reason = (data.get("reason") or "").strip()
-        if self.action == "decline" and not reason and "reason" not in self.errors:
-            self.add_error("reason", "Enter the reason for declining.")
         return data
 
 

@@ -398,6 +398,14 @@ CASES = [
         "common_law_duty_not_confirmed",
         "legal_basis",
         "warning",
+        {"special_types": frozenset({"health"}), "common_law_basis": ""},
+        {"common_law_basis": "not_confidential"},  # confirmed: none given in confidence
+        case_id="common_law_duty_confirmed_not_to_apply",
+    ),
+    _case(
+        "common_law_duty_not_confirmed",
+        "legal_basis",
+        "warning",
         {"special_types": frozenset({"health", "racial_ethnic"}), "common_law_basis": " "},
         {"special_types": frozenset({"racial_ethnic"})},
         case_id="common_law_duty_only_for_health_data",
@@ -823,7 +831,9 @@ def test_a_dpia_the_law_asks_for_is_needed_whatever_the_template_says():
 def test_the_common_law_duty_message_asks_to_confirm_or_choose_a_basis():
     facts = replace(SEED, special_types=frozenset({"health"}))
     (message,) = rules.check(facts)
-    assert "confirm that none of it was given in confidence" in message.text
+    assert "confirm that it does not apply because none of it was given in confidence" in (
+        message.text
+    )
     assert "choose the basis for setting the duty aside" in message.text
     assert rules.can_send_for_signature(facts)
 
@@ -1166,7 +1176,12 @@ def test_schedule1_choices_follow_the_article9_condition():
 
 
 def test_common_law_bases():
-    assert list(legal.COMMON_LAW_BASES) == ["consent", "public_interest", "legal_requirement"]
+    assert list(legal.COMMON_LAW_BASES) == [
+        "consent",
+        "public_interest",
+        "legal_requirement",
+        "not_confidential",
+    ]
     assert "implied" in legal.COMMON_LAW_BASES["consent"].label
     assert "court order" in legal.COMMON_LAW_BASES["legal_requirement"].label
     for label, explanation in legal.COMMON_LAW_BASES.values():

@@ -178,7 +178,7 @@ def test_the_template_page_needs_an_answer_about_the_dpia_policy(client, alpha, 
         assert services.default_template(alpha) is None
 
 
-COMMON_LAW = "the common law duty of confidentiality is left as not applicable"
+COMMON_LAW = "the common law duty of confidentiality is not answered"
 
 
 def test_health_data_with_no_common_law_basis_asks_to_confirm_the_duty(client, agreement, officer):
@@ -189,3 +189,24 @@ def test_health_data_with_no_common_law_basis_asks_to_confirm_the_duty(client, a
     with scope(partnership=agreement.partnership):
         type(agreement).objects.filter(pk=agreement.pk).update(common_law_basis="consent")
     assert COMMON_LAW not in page_text(client.get(agreement_url("detail", agreement)))
+
+
+def test_the_duty_is_confirmed_not_to_apply_by_an_answer_of_its_own(client, agreement, officer):
+    """Health data none of which was given in confidence: the officer says so in the legal
+    basis section, the question goes, and the agreement's text records the answer."""
+    share_health_data(agreement)
+    client.force_login(officer)
+    page = client.get(section_url(agreement, "legal_basis"))
+    assert "Does not apply: none of the information was given in confidence" in page_text(page)
+
+    response = post_section(
+        client, agreement, "legal_basis", completed=False, common_law_basis="not_confidential"
+    )
+
+    assert response.status_code == 302
+    assert COMMON_LAW not in page_text(client.get(agreement_url("detail", agreement)))
+    whole = page_text(client.get(agreement_url("preview", agreement)))
+    assert (
+        "Common law duty of confidentiality Does not apply: none of the information was given "
+        "in confidence" in whole
+    )

@@ -135,6 +135,8 @@ URL_ARGUMENTS: dict[str, Callable[[World], object]] = {
     # and its data item; sections are addressed by their key.
     "agreement_id": lambda w: agreement_records(w.partnership)[0].pk,
     "item_id": lambda w: agreement_records(w.partnership)[1].pk,
+    # The agreement's other party: the one its data item comes from.
+    "party_id": lambda w: agreement_records(w.partnership)[1].from_party_id,
     "section_key": lambda w: "summary",
     # An e-mail of the partnership the outbox could not deliver.
     "message_id": lambda w: make_outbox_message(w.partnership).pk,

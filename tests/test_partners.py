@@ -212,6 +212,22 @@ def test_htmx_search_returns_only_the_results(client, alice, luton):
     assert 'name="q"' not in content  # the search form stays as it is on the page
 
 
+def test_search_as_you_type_replaces_the_address_rather_than_adding_history(client, alice, luton):
+    client.force_login(alice)
+
+    content = client.get(url("add"), {"q": "luton"}).content.decode()
+
+    form = re.search(r'<form [^>]*role="search"[^>]*>', content).group(0)
+    # The request's address carries no query of its own: htmx adds the one typed, once.
+    assert f'hx-get="{url("add")}"' in form
+    assert 'hx-replace-url="true"' in form
+    assert "hx-push-url" not in form
+    # Without JavaScript the Search button sends the same form to the same page.
+    assert 'method="get"' in form
+    assert f'action="{url("add")}"' in form
+    assert re.search(r'<button type="submit"[^>]*>Search</button>', content)
+
+
 def test_viewer_cannot_add_partners(client, bob, luton):
     client.force_login(bob)
 

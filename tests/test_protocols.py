@@ -293,6 +293,62 @@ def test_the_first_section_cannot_move_up(client, alpha, draft, manager):
     response = client.post(section_url("section_move", first), {"direction": "up"}, follow=True)
 
     assert "“Purpose and scope” is already the first section." in messages_of(response)
+    # The refusal is read at the top of the page, not beside the button.
+    assert response.redirect_chain[0][0] == version_url("version", draft)
+
+
+def move_button(content: str, button_id: str) -> str:
+    """The opening tag of the button with this id ('' if there is none)."""
+    match = re.search(rf'<button [^>]*\bid="{button_id}"[^>]*>', content)
+    return match.group(0) if match else ""
+
+
+def test_after_a_move_the_page_opens_at_the_button_pressed(client, alpha, draft, manager):
+    with scope(partnership=alpha):
+        second = draft.sections.get(position=2)
+    client.force_login(manager)
+
+    response = client.post(section_url("section_move", second), {"direction": "down"})
+
+    assert response.status_code == 302
+    assert response["Location"] == version_url("version", draft) + f"#section-{second.pk}-move-down"
+    page = client.get(response["Location"])
+    content = page.content.decode()
+    button = move_button(content, f"section-{second.pk}-move-down")
+    assert "data-focus-on-arrival" in button  # the script puts the focus back on it
+    assert "Move down" in content[content.index(button) :].split("</button>")[0]
+    # The success banner does not take the focus away from the button.
+    banner = re.search(r'<div class="govuk-notification-banner[^>]*>', content).group(0)
+    assert 'data-disable-auto-focus="true"' in banner
+    assert "The section “Principles” has been moved." in page_text(page)
+
+
+def test_a_section_moved_to_the_top_returns_to_its_other_button(client, alpha, draft, manager):
+    with scope(partnership=alpha):
+        second = draft.sections.get(position=2)
+    client.force_login(manager)
+
+    response = client.post(section_url("section_move", second), {"direction": "up"})
+
+    # Now first, it has no Move up button: the page opens at its Move down button.
+    assert response["Location"].endswith(f"#section-{second.pk}-move-down")
+    content = client.get(response["Location"]).content.decode()
+    assert move_button(content, f"section-{second.pk}-move-down")
+    assert not move_button(content, f"section-{second.pk}-move-up")
+
+
+def test_a_section_moved_to_the_bottom_returns_to_its_other_button(client, alpha, draft, manager):
+    with scope(partnership=alpha):
+        *_, before_last, last = draft.sections.order_by("position")
+    client.force_login(manager)
+
+    response = client.post(section_url("section_move", before_last), {"direction": "down"})
+
+    assert response["Location"].endswith(f"#section-{before_last.pk}-move-up")
+    content = client.get(response["Location"]).content.decode()
+    assert move_button(content, f"section-{before_last.pk}-move-up")
+    assert not move_button(content, f"section-{before_last.pk}-move-down")
+    assert move_button(content, f"section-{last.pk}-move-down")  # now second to last
 
 
 def test_deleting_a_section_asks_first_then_removes_it(client, alpha, draft, manager):

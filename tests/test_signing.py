@@ -482,8 +482,35 @@ def test_declining_without_a_reason_is_a_field_error(client, alpha, asked):
 
     assert response.status_code == 200
     assert field_error(response, "reason") == "Error: Enter the reason for declining."
+    assert '<a href="#id_reason">Enter the reason for declining.</a>' in response.content.decode()
     assert signatures(alpha) == []
     assert reload(request).status == RequestStatus.OPENED
+
+
+def test_the_signing_page_puts_sign_after_its_fields_and_the_reason_with_decline(client, asked):
+    _request, token = asked
+
+    response = client.get(sign_url(token))
+
+    content = response.content.decode()
+    order = [
+        'id="id_name"',
+        'id="id_position"',
+        'id="id_confirmed"',
+        'value="sign"',
+        ">If you decline</h3>",
+        'id="id_reason"',
+        'value="decline"',
+    ]
+    places = [content.index(marker) for marker in order]
+    assert places == sorted(places)
+    text = page_text(response)
+    assert "Your reason for declining (optional)" not in text
+    assert "Your reason for declining You must give a reason to decline." in text
+    assert "It is shared with the lead organisation." in text
+    reason = re.search(r"<textarea [^>]*>", content).group(0)
+    assert 'class="govuk-textarea"' in reason
+    assert "required" not in reason  # signing leaves it empty
 
 
 def test_an_unknown_action_is_an_error_not_a_signature(client, alpha, asked):

@@ -24,6 +24,7 @@ from .drafting import (
     resolve_comment,
     save_data_item,
     save_section,
+    suggested_reference,
 )
 from .lifecycle import (
     activate_if_signed,
@@ -85,6 +86,7 @@ __all__ = [
     "rights_rows",
     "save_data_item",
     "save_section",
+    "suggested_reference",
     "send_for_signature",
     "submit_for_review",
     "terminate",

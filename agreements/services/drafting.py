@@ -3,6 +3,7 @@ locking), its data items, comments and named editors."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date
@@ -130,6 +131,33 @@ def _clean_reference(partnership: Partnership, reference: str, agreement: Agreem
     if clash.exists():
         raise ValidationError({"reference": "Another agreement already has this reference."})
     return reference
+
+
+SMALL_WORDS = frozenset({"a", "an", "and", "for", "in", "of", "on", "the", "to"})
+
+
+def reference_prefix(partnership: Partnership) -> str:
+    """The partnership's initials and ISA, such as WEISF-ISA for the Wider Eastern
+    Information Stakeholder Forum."""
+    words = re.findall(r"[A-Za-z0-9]+", partnership.name)
+    initials = "".join(w[0] for w in words if w.lower() not in SMALL_WORDS).upper()
+    return f"{initials[:10] or 'P'}-ISA"
+
+
+def suggested_reference(partnership: Partnership) -> str:
+    """The next free reference of the partnership's pattern: WEISF-ISA-002 after
+    WEISF-ISA-001 (numbers of three digits or more)."""
+    prefix = reference_prefix(partnership)
+    pattern = re.compile(rf"^{re.escape(prefix)}-(\d+)$", re.IGNORECASE)
+    taken = {
+        int(match.group(1))
+        for reference in Agreement.objects.filter(reference__istartswith=prefix).values_list(
+            "reference", flat=True
+        )
+        if (match := pattern.match(reference))
+    }
+    number = max(taken, default=0) + 1
+    return f"{prefix}-{number:03d}"
 
 
 def _clean_title(title: str) -> str:

@@ -39,6 +39,7 @@ def ensure_legislation(partnership: Partnership) -> int:
                 year=statute.year,
                 url=statute.url,
                 note=statute.note,
+                sections=statute.sections,
             )
             for statute in LEGISLATION
         ],

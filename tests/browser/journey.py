@@ -104,6 +104,12 @@ class Journey:
                 current.checked = True
 
     @property
+    def page_views(self) -> int:
+        """Pages loaded so far (a form shown again with its errors counts; htmx swaps and
+        jumps to a #fragment do not)."""
+        return sum(1 for visit in self.visits if visit.document)
+
+    @property
     def unchecked(self) -> list[str]:
         return [visit.url for visit in self.visits if not visit.checked]
 
