@@ -20,6 +20,7 @@ from tenancy.roles import Role
 
 from ..factories import (
     OrganisationFactory,
+    make_agreement,
     make_member,
     make_partner,
     make_protocol,
@@ -255,3 +256,72 @@ def test_sign_follows_the_confirmation_and_declining_leads_to_the_reason(journey
         signature = Signature.objects.get(request=request)
     assert signature.outcome == Signature.Outcome.DECLINED
     assert signature.reason == REASON
+
+
+# --- Drafting an agreement -----------------------------------------------------------------
+
+# The skip link, the header, the task list's summary and buttons, then the sections: "4.
+# Purpose" is the 19th stop (it was the 41st behind the 22 links of what blocks signing).
+PURPOSE_WITHIN = 23
+
+
+def test_drafting_an_agreement_by_keyboard_reaches_the_sections_first_and_carries_on(
+    journey, alpha
+):
+    lead = make_partner(alpha, OrganisationFactory(name="Essex County Council"))
+    other = make_partner(alpha, OrganisationFactory(name="Essex Cares Ltd"))
+    officer = make_member(alpha, Role.IG_OFFICER, organisation=lead.organisation).user
+    agreement = make_agreement(alpha, lead=lead, others=[other], reference="ISA-K", by=officer)
+    journey.sign_in_as(officer)
+    journey.page.add_init_script(_RECORD_FOCUS)
+    page = journey.visit(f"/p/alpha/agreements/{agreement.pk}/")
+    expect(page.locator("#readiness")).to_contain_text("needed before it can go for signature")
+
+    # From the top, the sections come long before the 20-odd links of what blocks signing.
+    stops = 0
+
+    def counted(element):
+        nonlocal stops
+        stops += 1
+        return element["text"] == "4. Purpose"
+
+    tab_to(page, counted)
+    assert stops <= PURPOSE_WITHIN, stops
+    press_and_load(journey, "Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Purpose")
+
+    tab_to(page, lambda element: element["id"] == "id_body")
+    page.keyboard.type("A one-off review of adults who left the reablement service.")
+    tab_to(page, lambda element: element["id"] == "id_completed_0")  # "Yes, I've completed"
+    page.keyboard.press("Space")
+    tab_to(page, lambda element: element["text"] == "Save and continue")
+    press_and_load(journey, "Enter")
+
+    # The next section opens with its banner focused, at the top of the page.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Information to be shared")
+    banner = page.get_by_role("alert")
+    expect(banner).to_contain_text("“Purpose” has been completed.")
+    expect(banner).to_be_focused()
+    assert page.evaluate("() => window.scrollY") < 200
+
+    # A data item added in place by keyboard: the focus is back in the form for the next one.
+    tab_to(page, lambda element: element["id"] == "item-item")
+    page.keyboard.type("Mosaic number")
+    tab_to(page, lambda element: element["id"] == "item-category_0")  # "Personal data"
+    page.keyboard.press("Space")
+    tab_to(page, lambda element: element["id"] == "item-data_subjects")
+    page.keyboard.type("Adults who left the reablement service")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Essex Cares Ltd")  # a select chooses by typing
+    page.keyboard.press("Tab")
+    page.keyboard.type("Essex County Council")
+    tab_to(page, lambda element: element["id"] == "item-purpose")
+    page.keyboard.type("To identify each adult")
+    tab_to(page, lambda element: element["text"] == "Add the data item")
+    page.keyboard.press("Enter")
+    expect(page.locator("#data-items-status")).to_have_text(
+        "The data item “Mosaic number” has been added."
+    )
+    expect(page.locator("#item-item")).to_be_focused()
+    expect(page.locator("#data-items-block tbody")).to_contain_text("Mosaic number")
+    journey.check()
