@@ -19,6 +19,7 @@ partnership_pages = [
     path("", include("signatories.urls")),
     path("protocols/", include("protocols.urls")),
     path("agreements/", include("agreements.urls")),
+    path("breaches/", include("breaches.urls")),
 ]
 
 urlpatterns = [
@@ -37,6 +38,7 @@ urlpatterns = [
     path("p/<slug:partnership_slug>/", include(partnership_pages)),
     # Reached by e-mailed links and by the public: no membership needed.
     path("", include("signatories.signing_urls")),
+    path("", include("breaches.link_urls")),
     path("public/<slug:slug>/", include("protocols.public_urls")),
     path("admin/", admin.site.urls),
 ]

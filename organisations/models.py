@@ -48,6 +48,12 @@ class Organisation(models.Model):
         help_text="When someone at the address confirmed it; links go only to a confirmed address.",
     )
     dpo_name = models.CharField("data protection officer", max_length=150, blank=True)
+    deputy_dpo_name = models.CharField("deputy DPO", max_length=150, blank=True)
+    deputy_dpo_email = models.EmailField(
+        "deputy DPO's e-mail",
+        blank=True,
+        help_text="Out-of-hours cover: reminded with the DPO before a breach's deadlines.",
+    )
     ico_reference = models.CharField(
         "ICO registration reference",
         max_length=8,

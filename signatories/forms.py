@@ -66,6 +66,7 @@ class OrganisationEditForm(OrganisationForm):
         )
 
     class Meta(OrganisationForm.Meta):
+        fields = [*OrganisationForm.Meta.fields, "deputy_dpo_name", "deputy_dpo_email"]
         error_messages = {
             **ORGANISATION_ERRORS,
             "ico_reference": {

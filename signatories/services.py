@@ -36,6 +36,8 @@ ORGANISATION_FIELDS = [
     "phone",
     "data_protection_email",
     "dpo_name",
+    "deputy_dpo_name",
+    "deputy_dpo_email",
     "ico_reference",
     "sector",
 ]

@@ -1,0 +1,37 @@
+"""What this app adds to the navigation, the dashboard and the periodic sweep."""
+
+from django.db.models.signals import post_save
+
+from accord.kernel import sweeps
+from accord.kernel.context import current_actor
+from tenancy import dashboard, navigation
+from tenancy.lifecycle import membership_of
+from tenancy.roles import Perm
+
+from . import access
+from .clocks import (
+    breach_changed,
+    obligation_changed,
+    run_escalations,
+    run_lead_decides,
+    run_warnings,
+)
+from .models import BreachReport, BreachStatus, Obligation
+
+navigation.register("Breaches", "breaches:register", Perm.MANAGE_BREACHES, 50)
+
+
+def _open_breaches(partnership) -> int:
+    """Open breaches the member may see (one query)."""
+    membership = membership_of(current_actor().user, partnership.pk)
+    return access.visible(membership).filter(status=BreachStatus.OPEN).count()
+
+
+dashboard.register("Open breaches", _open_breaches, "breaches:register", Perm.MANAGE_BREACHES, 30)
+
+
+sweeps.register("breaches.warnings")(run_warnings)
+sweeps.register("breaches.escalations")(run_escalations)
+sweeps.register("breaches.lead_decides")(run_lead_decides)
+post_save.connect(obligation_changed, sender=Obligation, dispatch_uid="obligation_clocks")
+post_save.connect(breach_changed, sender=BreachReport, dispatch_uid="breach_clocks")
