@@ -101,10 +101,13 @@ def hours_between(start: datetime, end: datetime) -> float:
 
 
 def remaining(due: datetime, now: datetime | None = None) -> str:
-    """“47 hours 12 minutes left”, or “overdue by 3 hours 5 minutes”."""
+    """“47 hours 12 minutes left”, “59 minutes left”, or “overdue by 3 hours”."""
     now = now or timezone.now()
     seconds = int((due - now).total_seconds())
     span = abs(seconds) // 60
     hours, minutes = divmod(span, 60)
-    words = f"{hours} hour{'s' if hours != 1 else ''} {minutes} minute{'s' if minutes != 1 else ''}"
+    parts = [f"{hours} hour{'s' if hours != 1 else ''}"] if hours else []
+    if minutes or not hours:
+        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    words = " ".join(parts)
     return f"{words} left" if seconds >= 0 else f"overdue by {words}"

@@ -202,6 +202,8 @@ def test_remaining_time_reads_as_hours_and_minutes():
     now = timezone.now()
     assert remaining(now + timedelta(hours=47, minutes=12), now) == "47 hours 12 minutes left"
     assert remaining(now - timedelta(hours=3, minutes=5), now) == "overdue by 3 hours 5 minutes"
+    assert remaining(now + timedelta(minutes=59, seconds=30), now) == "59 minutes left"
+    assert remaining(now - timedelta(hours=1), now) == "overdue by 1 hour"
 
 
 # --- Logging: facts that cannot be --------------------------------------------------------
