@@ -9,12 +9,14 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from accord.celery import app as celery_app
 from agreements import demo as agreements_demo
 from agreements.models import Agreement, AgreementStatus, DataItem
 from agreements.services import blocking_messages
+from breaches.models import BreachReport, ObligationState, Recipient
 from documents.models import FrozenDocument, RenderedPdf
 from protocols.models import Protocol, ProtocolVersion, Section, VersionStatus
 from protocols.services import latest_version, signing_counts
@@ -49,6 +51,7 @@ COUNTED = (
     AuditEntry,
     Agreement,
     DataItem,
+    BreachReport,
 )
 
 
@@ -205,3 +208,25 @@ def test_the_demo_agreements_are_active_in_essex_and_a_draft_in_bedfordshire(see
     out = StringIO()
     call_command("seed_demo", stdout=out)
     assert "Agreements: Essex forum 1 active; Bedfordshire 1 draft" in out.getvalue()
+
+
+def test_the_essex_forum_has_breaches_with_clocks_running_one_overdue_and_one_closed(seeded):
+    partnership = Partnership.objects.get(slug="weisf")
+    now = timezone.now()
+    with scope(partnership=partnership):
+        breaches = {b.title: b for b in BreachReport.objects.all()}
+        assert len(breaches) == 3
+        running, overdue, closed = (
+            breaches[t]
+            for t in (
+                "Visit schedule e-mailed to the wrong care provider",
+                "Reablement referral list left on a shared drive open to all staff",
+                "Laptop with unencrypted assessment notes stolen from a car",
+            )
+        )
+        partner = running.obligations.get(recipient=Recipient.PARTNER)
+        assert partner.state == ObligationState.DUE and partner.due_at > now
+        assert str(partner.involved.partner.organisation) == "Essex County Council"
+        assert overdue.obligations.get(recipient=Recipient.PARTNER).overdue(now)
+        assert not closed.is_open and closed.ico_case_reference == "IC-204519-K3P8"
+        assert closed.obligations.get(recipient=Recipient.ICO).state == ObligationState.ON_TIME

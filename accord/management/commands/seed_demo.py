@@ -2,7 +2,7 @@
 
 Three steps in one transaction: the partnerships, organisations and people (signatories.demo),
 each partnership's authorised signatories and protocol (protocols.demo), then the demo
-information sharing agreements (agreements.demo). Each adds only
+information sharing agreements (agreements.demo) and breaches (breaches.demo). Each adds only
 what is missing, so a second run changes nothing.
 
 The e-mails the services send while seeding (approvals, signing requests, confirmations and
@@ -25,6 +25,7 @@ from django.test.utils import override_settings
 
 from accord.celery import app as celery_app
 from agreements import demo as agreements_demo
+from breaches import demo as breaches_demo
 from protocols import demo as protocols_demo
 from signatories import demo as signatories_demo
 
@@ -63,6 +64,7 @@ class Command(BaseCommand):
                     signatories_demo.seed(password),
                     protocols_demo.seed(),
                     agreements_demo.seed(),
+                    breaches_demo.seed(),
                 ]
         except signatories_demo.InconsistentDemoData as exc:
             raise CommandError(str(exc)) from exc
@@ -70,6 +72,7 @@ class Command(BaseCommand):
             self.stdout.write(" ".join(r for r in reports if r) or "Demo data already in place.")
             self.stdout.write(protocols_demo.progress())
             self.stdout.write(agreements_demo.progress())
+            self.stdout.write(breaches_demo.progress())
             self.stdout.write(signatories_demo.sign_in_table(password))
 
 
