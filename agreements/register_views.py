@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from accord.kernel import flags
 from tenancy.permissions import requires
 from tenancy.roles import Perm
 
@@ -78,7 +79,9 @@ def _register_page(request, filterset, agreements):
     today = timezone.localdate()
     link = _detail_link(request.partnership.slug)
     rows = list(page.object_list)
+    notes = flags.notes("agreement", [a.pk for a in rows])
     for agreement in rows:
+        agreement.flags = notes.get(agreement.pk, [])
         agreement.tag_class = STATUS_TAGS.get(agreement.status, "govuk-tag--grey")
         agreement.basis = basis_labels(agreement.article6)
         agreement.party_names = [p.partner.organisation.name for p in agreement.parties.all()]

@@ -2,7 +2,7 @@
 
 from django.db.models.signals import post_save
 
-from accord.kernel import sweeps
+from accord.kernel import flags, sweeps
 from accord.kernel.context import current_actor
 from tenancy import dashboard, navigation
 from tenancy.lifecycle import membership_of
@@ -35,3 +35,26 @@ sweeps.register("breaches.escalations")(run_escalations)
 sweeps.register("breaches.lead_decides")(run_lead_decides)
 post_save.connect(obligation_changed, sender=Obligation, dispatch_uid="obligation_clocks")
 post_save.connect(breach_changed, sender=BreachReport, dispatch_uid="breach_clocks")
+
+EARLY_REVIEW = "Early review: after a breach"
+
+
+def _agreements_flagged(ids: list[int]) -> dict[int, list[str]]:
+    """Agreements a breach has flagged for an early review (one query). Only that it was a
+    breach shows: the breach itself is seen only by those its access rules allow."""
+    through = BreachReport.agreements.through
+    flagged = through.objects.filter(
+        agreement_id__in=ids, breachreport__early_review_flagged=True
+    ).values_list("agreement_id", flat=True)
+    return {pk: [EARLY_REVIEW] for pk in set(flagged)}
+
+
+def _protocols_flagged(ids: list[int]) -> dict[int, list[str]]:
+    flagged = BreachReport.objects.filter(
+        protocol_id__in=ids, early_review_flagged=True
+    ).values_list("protocol_id", flat=True)
+    return {pk: [EARLY_REVIEW] for pk in set(flagged)}
+
+
+flags.register("agreement", _agreements_flagged)
+flags.register("protocol", _protocols_flagged)

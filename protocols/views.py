@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accord.kernel import flags
 from accord.kernel.forms import add_form_errors, posted, report_refusal
 from documents.markup import render_markdown
 from documents.models import FrozenDocument
@@ -192,6 +193,7 @@ def _version_page(request, protocol: Protocol, version: ProtocolVersion) -> Http
         "protocols/version.html",
         {
             "protocol": protocol,
+            "flags": flags.notes("protocol", [protocol.pk]).get(protocol.pk, []),
             "version": version,
             "sections": sections,
             "is_latest": is_latest,
