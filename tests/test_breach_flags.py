@@ -25,7 +25,7 @@ def test_a_breach_flags_its_agreement_and_protocol_for_an_early_review(client, a
     officer = make_member(alpha, Role.IG_OFFICER, organisation=county.organisation).user
     dpo = make_member(alpha, Role.DPO, organisation=county.organisation).user
     agreement = make_agreement(alpha, lead=county, others=[cares], reference="ISA-1", by=officer)
-    other = make_agreement(alpha, lead=county, others=[cares], reference="ISA-2", by=officer)
+    make_agreement(alpha, lead=county, others=[cares], reference="ISA-2", by=officer)
     protocol = make_protocol(alpha, title="Essex protocol", lead=county, by=officer)
     viewer = make_member(alpha, Role.VIEWER).user
     client.force_login(viewer)
@@ -52,12 +52,6 @@ def test_a_breach_flags_its_agreement_and_protocol_for_an_early_review(client, a
 
     text = page_text(client.get(register))
     assert text.count(FLAG) == 1  # ISA-1 only, not ISA-2
-    row = (
-        text[text.index("ISA-1") : text.index("ISA-2")]
-        if text.index("ISA-1") < text.index("ISA-2")
-        else text[text.index("ISA-1") :]
-    )
-    assert FLAG in row
-    assert other.reference in text
+    assert text.index("ISA-1") < text.index(FLAG) < text.index("ISA-2")  # in ISA-1's row
     assert FLAG in page_text(client.get(page))
     assert "Referral list sent to the wrong team" not in page_text(client.get(page))
