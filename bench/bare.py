@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import (
     BooleanField,
     Case,
+    Exists,
     OuterRef,
     Prefetch,
     Q,
@@ -25,8 +26,10 @@ from django.db.models.lookups import IsNull
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template import engines
+from django.utils import timezone
 from django_scopes import scope
 
+from breaches.models import BreachReport, Obligation, ObligationState
 from signatories.models import Partner, PartnerStatus, Signature
 from tenancy.models import AuditEntry, Membership, Partnership
 
@@ -60,6 +63,14 @@ TEMPLATES = {
         "<td>{{ a.get_status_display }}</td><td>{{ a.article6 }}</td>"
         "<td>{{ a.special|yesno }}</td><td>{{ a.review_date|date:'j M Y' }}</td>"
         "<td>{{ a.last_signed|date:'j M Y, H:i' }}</td></tr>{% endfor %}</table>"
+    ),
+    "breaches": (
+        "<h1>Breach log</h1><p>{{ count }}</p><table>{% for b in rows %}<tr>"
+        "<td>{{ b.reference }}</td><td>{{ b.title }}</td>"
+        "<td>{{ b.reporting_partner.organisation.name }}</td>"
+        "<td>{{ b.detected_at|date:'j M Y, H:i' }}</td>"
+        "<td>{% if not b.is_open %}Closed{% elif b.is_overdue %}Overdue{% else %}Open{% endif %}"
+        "</td><td>{{ b.next_due|date:'j M Y, H:i' }}</td></tr>{% endfor %}</table>"
     ),
 }
 
@@ -141,3 +152,27 @@ def agreements(request, slug: str):
         count = rows.count()
         rows = list(rows.prefetch_related(Prefetch("parties", queryset=parties))[:50])
     return _render(request, "agreements", {"rows": rows, "count": count})
+
+
+@login_required
+def breaches(request, slug: str):
+    partnership = get_object_or_404(Partnership, slug=slug)
+    now = timezone.now()
+    with scope(partnership=partnership):
+        # The register's first page of 50 and its count, as an administrator sees it (every
+        # breach): the same select_related and annotations (the earliest open deadline,
+        # whether one has passed) as the app's page.
+        open_obligations = Obligation.objects.filter(
+            breach=OuterRef("pk"), state=ObligationState.DUE, due_at__isnull=False
+        )
+        rows = (
+            BreachReport.objects.select_related("reporting_partner__organisation")
+            .annotate(
+                next_due=Subquery(open_obligations.order_by("due_at").values("due_at")[:1]),
+                is_overdue=Exists(open_obligations.filter(due_at__lt=now)),
+            )
+            .order_by("-detected_at", "-number")
+        )
+        count = rows.count()
+        rows = list(rows[:50])
+    return _render(request, "breaches", {"rows": rows, "count": count})

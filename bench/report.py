@@ -185,6 +185,36 @@ def agreements_tables(figures: dict) -> str:
     return table(pages, AGREEMENT_PAGE_COLUMNS) + "\n\n" + table(exports, EXPORT_COLUMNS)
 
 
+# The breach log's figures: the register, then the selection of due warnings.
+BREACH_PAGE_COLUMNS = [("page", "Breach log page", "<"), *AGREEMENT_PAGE_COLUMNS[1:]]
+SWEEP_COLUMNS = [
+    ("measure", "Breach deadlines", "<"),
+    ("figure", "Figure", ">"),
+    ("target", "Target", ">"),
+    ("verdict", "Verdict", "<"),
+    ("note", "Notes", "<"),
+]
+
+
+def breaches_tables(figures: dict) -> str:
+    """The breach log's figures as two tables: the register, then the due selection."""
+    pages = [{**page, "note": f"{page['bytes_app_large'] // 1024} KB"} for page in figures["pages"]]
+    sweep = figures["sweep"]
+    rows = [
+        {
+            "measure": f"Select due warnings ({name})",
+            "figure": f"{part['median_ms']:.1f} ms",
+            "target": f"<= {sweep['limit_ms']:.0f} ms",
+            "verdict": part["verdict"],
+            "note": f"{part['rows']} of {sweep['seeded']['rows']:,} open rows; first "
+            f"{part['first_ms']:.1f} ms, max {part['max_ms']:.1f} ms; clock_due: "
+            f"{'yes' if part['uses_clock_due'] else 'no'}",
+        }
+        for name, part in sweep["selection"].items()
+    ]
+    return table(pages, BREACH_PAGE_COLUMNS) + "\n\n" + table(rows, SWEEP_COLUMNS)
+
+
 def previous() -> dict | None:
     try:
         return json.loads(LATEST.read_text())

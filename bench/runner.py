@@ -71,6 +71,12 @@ def _arguments(argv):
         help="skip the agreements figures (10,000 ISAs: register, exports, data-flow map)",
     )
     parser.add_argument(
+        "--no-breaches",
+        action="store_true",
+        help="skip the breach log figures (10,000 breaches: register; 100,000 open obligations: "
+        "due selection)",
+    )
+    parser.add_argument(
         "--no-clocks",
         action="store_true",
         help="skip the clocks and outbox figures (due selection, delivery rate, reminder latency)",
@@ -329,6 +335,23 @@ def main(argv=None) -> int:
                     warmup=args.warmup,
                     say=_say,
                 )
+            breach_figures = None
+            if not args.no_breaches:
+                from . import breaches
+
+                _say(
+                    f"Breaches: {breaches.MANY} breaches in the large partnership "
+                    f"({breaches.FEW} in the small one), then {breaches.CLOCK_ROWS:,} open "
+                    "obligations' warning clocks"
+                )
+                breach_figures = breaches.run(
+                    requester,
+                    large.partnership,
+                    small.partnership,
+                    requests=args.requests,
+                    warmup=args.warmup,
+                    say=_say,
+                )
             clock_figures = None
             if not args.no_clocks:
                 from . import clocks
@@ -359,6 +382,11 @@ def main(argv=None) -> int:
         before_pages = ((before or {}).get("agreements") or {}).get("pages") or []
         before_ratios = {p["page"]: p.get("ratio") for p in before_pages}
         for page in agreement_figures["pages"]:
+            page["previous_ratio"] = before_ratios.get(page["page"])
+    if breach_figures is not None:
+        before_pages = ((before or {}).get("breaches") or {}).get("pages") or []
+        before_ratios = {p["page"]: p.get("ratio") for p in before_pages}
+        for page in breach_figures["pages"]:
             page["previous_ratio"] = before_ratios.get(page["page"])
     result = {
         "timestamp": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
@@ -394,12 +422,21 @@ def main(argv=None) -> int:
                 if agreement_figures
                 else {}
             ),
+            **(
+                {
+                    "breaches_seed": breach_figures["seconds"]["seed"],
+                    "breaches_measure": breach_figures["seconds"]["measure"],
+                }
+                if breach_figures
+                else {}
+            ),
             **({"clocks": clock_figures["seconds"]} if clock_figures else {}),
             "total": round(time.perf_counter() - started, 2),
         },
         "pages": rows,
         "protocols": figures,
         "agreements": agreement_figures,
+        "breaches": breach_figures,
         "clocks": clock_figures,
     }
     paths = report.write(result)
@@ -467,6 +504,32 @@ def main(argv=None) -> int:
             "one more, and the peak resident memory of a fresh process making one (aim < "
             f"{agreements.MEMORY_LIMIT_MB} MB)."
         )
+    if breach_figures is not None:
+        from . import breaches
+
+        _say(report.breaches_tables(breach_figures))
+        _say("")
+        for page in breach_figures["pages"]:
+            if page["queries_verdict"] != "OK":
+                _say(
+                    f"N+1 suspected on {page['page'].strip()}: {page['queries_small']} queries "
+                    f"small, {page['queries_large']} large. Queries whose number differs:"
+                )
+                for sql, n_small, n_large in page["growing_query_shapes"]:
+                    _say(f"  {n_small} -> {n_large} x {sql[:400]}")
+        _say(breaches.plans(breach_figures))
+        _say("")
+        seeded = breach_figures["seeded"]["many"]
+        _say(
+            f"Breaches: {seeded['breaches']} ({seeded['open']} open, {seeded['overdue']} "
+            f"overdue), {seeded['obligations']} obligations; register queries at "
+            f"{breaches.FEW} breaches vs {breaches.MANY}, as an administrator; App/bare against "
+            "a bare view with the same annotated query (aim <= "
+            f"{breach_figures['ratio_target']}); due warnings: median of "
+            f"{breach_figures['sweep']['selection']['due_now']['runs']} selections among "
+            f"{breaches.CLOCK_ROWS:,} open clocks."
+        )
+        _say("")
     if clock_figures is not None:
         from . import clocks
 
@@ -495,6 +558,8 @@ def main(argv=None) -> int:
     if agreement_figures is not None:
         failed = failed or any(p["queries_verdict"] != "OK" for p in agreement_figures["pages"])
         failed = failed or any(agreement_figures[k]["verdict"] != "OK" for k in ("xlsx", "csv"))
+    if breach_figures is not None:
+        failed = failed or breaches.failed(breach_figures)
     if clock_figures is not None:
         from . import clocks
 

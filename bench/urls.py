@@ -13,5 +13,6 @@ urlpatterns = [
     path("bench/<slug:slug>/partners/", bare.partners, name="bench_partners"),
     path("bench/<slug:slug>/audit/", bare.audit, name="bench_audit"),
     path("bench/<slug:slug>/agreements/", bare.agreements, name="bench_agreements"),
+    path("bench/<slug:slug>/breaches/", bare.breaches, name="bench_breaches"),
     path("", include("accord.urls")),
 ]

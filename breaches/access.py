@@ -45,6 +45,15 @@ def visible(membership: Membership | None) -> QuerySet[BreachReport]:
     return BreachReport.objects.filter(visible_to(membership))
 
 
+def counted_in_figures(membership: Membership | None) -> QuerySet[BreachReport]:
+    """The breaches whose timings a member's figures count: every one of the partnership for
+    the steering group and the administrators (figures only, never a breach's details), the
+    ones they may see for a DPO."""
+    if membership is not None and (membership.is_steering_group or membership.is_administrator):
+        return BreachReport.objects.all()
+    return visible(membership)
+
+
 def may_see(membership: Membership | None, breach: BreachReport) -> bool:
     return visible(membership).filter(pk=breach.pk).exists()
 

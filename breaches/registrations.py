@@ -4,7 +4,7 @@ from django.db.models.signals import post_save
 
 from accord.kernel import flags, sweeps
 from accord.kernel.context import current_actor
-from tenancy import dashboard, navigation
+from tenancy import audit, dashboard, navigation
 from tenancy.lifecycle import membership_of
 from tenancy.roles import Perm
 
@@ -19,6 +19,7 @@ from .clocks import (
 from .models import BreachReport, BreachStatus, Obligation
 
 navigation.register("Breaches", "breaches:register", Perm.MANAGE_BREACHES, 50)
+navigation.register("Breach figures", "breaches:figures", Perm.VIEW_BREACH_FIGURES, 55)
 
 
 def _open_breaches(partnership) -> int:
@@ -58,3 +59,6 @@ def _protocols_flagged(ids: list[int]) -> dict[int, list[str]]:
 
 flags.register("agreement", _agreements_flagged)
 flags.register("protocol", _protocols_flagged)
+
+# A breach's audit entries are read only by those who may see the breach.
+audit.restrict(BreachReport, access.visible)

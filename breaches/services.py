@@ -5,7 +5,7 @@ transaction; the clocks follow from the stored facts (clocks.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -14,13 +14,14 @@ from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from accord.kernel.cadences import BREACH_WARNINGS
 from accord.kernel.mail import send_templated_email_each
 from agreements.models import Agreement
 from protocols.models import Protocol
 from signatories.models import Partner, PartnerStatus
-from signatories.tokens import hash_token, new_token
+from signatories.tokens import TOKEN_MAX_LENGTH, hash_token, new_token
 from tenancy.audit import log_action
 from tenancy.lifecycle import membership_of
 from tenancy.models import Membership, Partnership
@@ -176,6 +177,18 @@ def check_times(
         raise ValidationError(errors)
 
 
+TIMES = ("occurred_at", "detected_at", "aware_at")
+
+
+def _in_utc(values: dict[str, Any]) -> dict[str, Any]:
+    """Times in UTC before any arithmetic: hours added to a UK time would be wall-clock
+    hours, one more or less across a clock change."""
+    return {
+        name: value.astimezone(UTC) if name in TIMES and value is not None else value
+        for name, value in values.items()
+    }
+
+
 def lead_partner_for(
     reporting: Partner, protocol: Protocol | None, agreements: list[Agreement]
 ) -> Partner:
@@ -221,7 +234,7 @@ def log_breach(
             "cannot log a breach here."
         )
     agreements = list(agreements)
-    values = {k: v for k, v in values.items() if k in REPORT_FIELDS}
+    values = _in_utc({k: v for k, v in values.items() if k in REPORT_FIELDS})
     values.setdefault("aware_at", values.get("detected_at"))
     check_times(values.get("occurred_at"), values["detected_at"], values["aware_at"])
     Partnership.objects.select_for_update().get(pk=partnership.pk)  # numbers in order
@@ -281,7 +294,7 @@ def update_report(breach: BreachReport, *, by, values: dict[str, Any]) -> Breach
     _manager(by, breach)
     breach = _lock(breach)
     _open(breach)
-    values = {k: v for k, v in values.items() if k in REPORT_FIELDS}
+    values = _in_utc({k: v for k, v in values.items() if k in REPORT_FIELDS})
     check_times(
         values.get("occurred_at", breach.occurred_at),
         values.get("detected_at", breach.detected_at),
@@ -462,15 +475,20 @@ def record_told(
 
 
 def involved_by_token(token: str) -> InvolvedPartner | None:
-    return (
-        InvolvedPartner.objects.select_related(
-            "breach__partnership",
-            "breach__reporting_partner__organisation",
-            "partner__organisation",
+    """The involved partner an e-mailed link acts for (None for a link that is not one).
+    Crosses partnerships: the link carries no partnership of its own."""
+    if not token or len(token) > TOKEN_MAX_LENGTH:
+        return None
+    with scopes_disabled():
+        return (
+            InvolvedPartner.objects.select_related(
+                "breach__partnership",
+                "breach__reporting_partner__organisation",
+                "partner__organisation",
+            )
+            .filter(token_hash=hash_token(token))
+            .first()
         )
-        .filter(token_hash=hash_token(token))
-        .first()
-    )
 
 
 @transaction.atomic

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Cast
 from django_scopes import scopes_disabled
 
 from accord.kernel.context import current_actor
@@ -22,6 +24,30 @@ ACTIONS: dict[str, str] = {}
 
 def describe_actions(labels: dict[str, str]) -> None:
     ACTIONS.update(labels)
+
+
+# Records whose entries only some members may read (a breach: its DPOs and the
+# administrators): model -> the records of it a membership may see.
+_RESTRICTED: dict[type[models.Model], Callable[[Membership], models.QuerySet]] = {}
+
+
+def restrict(model: type[models.Model], visible: Callable[[Membership], models.QuerySet]) -> None:
+    """Entries about a `model` record show in the audit log only to members who may see the
+    record (`visible(membership)`); everyone else reads the log without them."""
+    _RESTRICTED[model] = visible
+
+
+def readable(entries: models.QuerySet, membership: Membership) -> models.QuerySet:
+    """The entries of `entries` the member may read (one subquery a restricted model)."""
+    for model, visible in _RESTRICTED.items():
+        kind = ContentType.objects.get_for_model(model)
+        allowed = (
+            visible(membership)
+            .annotate(key=Cast("pk", output_field=models.CharField()))
+            .values("key")
+        )
+        entries = entries.exclude(Q(content_type=kind) & ~Q(object_id__in=allowed))
+    return entries
 
 
 describe_actions(

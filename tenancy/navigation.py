@@ -45,8 +45,14 @@ def items_for(request, membership) -> list[dict]:
             or (own != "" and rest.startswith(own))
             or any(rest.startswith(p) for p in item.prefixes)
         )
-        result.append({"label": item.label, "url": url, "active": active})
-    return result
+        result.append({"label": item.label, "url": url, "active": active, "own": own})
+    # Below two items' paths (breaches/ and breaches/figures/), the more specific is current.
+    current = [entry for entry in result if entry["active"]]
+    if len(current) > 1:
+        keep = max(current, key=lambda entry: len(entry["own"]))
+        for entry in current:
+            entry["active"] = entry is keep
+    return [{k: v for k, v in entry.items() if k != "own"} for entry in result]
 
 
 _PLACEHOLDER = "partnership-slug-placeholder"

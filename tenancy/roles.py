@@ -35,6 +35,7 @@ class Perm(StrEnum):
     SIGN = "sign"
     MANAGE_BREACHES = "manage_breaches"
     MANAGE_REVIEWS = "manage_reviews"
+    VIEW_BREACH_FIGURES = "view_breach_figures"
 
 
 EVERY_ROLE = frozenset(Role)
@@ -50,6 +51,8 @@ GRANTS: dict[Perm, frozenset[Role]] = {
     Perm.SIGN: frozenset({Role.SIGNATORY}),
     Perm.MANAGE_BREACHES: frozenset({Role.DPO, Role.ADMINISTRATOR}),
     Perm.MANAGE_REVIEWS: frozenset({Role.STEERING_GROUP, Role.ADMINISTRATOR}),
+    # How quickly breaches were handled, in figures: the steering group oversees it.
+    Perm.VIEW_BREACH_FIGURES: frozenset({Role.STEERING_GROUP, Role.DPO, Role.ADMINISTRATOR}),
 }
 
 

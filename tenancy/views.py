@@ -20,7 +20,7 @@ from django_scopes import scope, scopes_disabled
 
 from accord.kernel import spreadsheets
 
-from . import directory, services
+from . import audit, directory, services
 from .dashboard import cards_for
 from .forms import (
     AcceptInvitationForm,
@@ -87,7 +87,7 @@ def dashboard(request):
     cards = cards_for(request.partnership, request.membership)
     recent = None
     if request.membership.can(Perm.VIEW_AUDIT):
-        recent = list(AuditEntry.objects.all()[:8])
+        recent = list(audit.readable(AuditEntry.objects.all(), request.membership)[:8])
     return render(request, "tenancy/dashboard.html", {"cards": cards, "recent": recent})
 
 
@@ -206,7 +206,7 @@ def invitation_action(request, invitation_id: int, action: str):
 
 def _filtered_audit(request):
     form = AuditFilterForm(request.GET or None)
-    entries = AuditEntry.objects.all()
+    entries = audit.readable(AuditEntry.objects.all(), request.membership)
     if form.is_valid():
         data = form.cleaned_data
         if data["q"]:
@@ -292,7 +292,12 @@ def audit_export(request):
 @requires(Perm.VIEW_AUDIT)
 def object_history(request, content_type_id: int, object_id: str):
     content_type = get_object_or_404(ContentType, pk=content_type_id)
-    entries = list(AuditEntry.objects.filter(content_type=content_type, object_id=object_id))
+    entries = list(
+        audit.readable(
+            AuditEntry.objects.filter(content_type=content_type, object_id=object_id),
+            request.membership,
+        )
+    )
     if not entries:
         raise Http404("No history for this record in this partnership.")
     return render(

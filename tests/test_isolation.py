@@ -34,6 +34,7 @@ from tenancy.models import AuditEntry, Invitation, Membership, Partnership
 from tenancy.permissions import required_permission, requires
 from tenancy.roles import GRANTS, Perm, Role
 
+from .breach_factories import breach_records
 from .factories import (
     UserFactory,
     agreement_records,
@@ -140,6 +141,10 @@ URL_ARGUMENTS: dict[str, Callable[[World], object]] = {
     "section_key": lambda w: "summary",
     # An e-mail of the partnership the outbox could not deliver.
     "message_id": lambda w: make_outbox_message(w.partnership).pk,
+    # Made on first use: a breach logged by a DPO of the world's partner, and its ICO
+    # obligation.
+    "breach_id": lambda w: breach_records(w.partnership)[0].pk,
+    "obligation_id": lambda w: breach_records(w.partnership)[1].pk,
 }
 
 

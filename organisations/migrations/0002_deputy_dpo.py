@@ -4,20 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organisations', '0001_initial'),
+        ("organisations", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organisation',
-            name='deputy_dpo_email',
-            field=models.EmailField(blank=True, help_text="Out-of-hours cover: reminded with the DPO before a breach's deadlines.", max_length=254, verbose_name="deputy DPO's e-mail"),
+            model_name="organisation",
+            name="deputy_dpo_email",
+            field=models.EmailField(
+                blank=True,
+                help_text="Out-of-hours cover: reminded with the DPO before a breach's deadlines.",
+                max_length=254,
+                verbose_name="deputy DPO's e-mail",
+            ),
         ),
         migrations.AddField(
-            model_name='organisation',
-            name='deputy_dpo_name',
-            field=models.CharField(blank=True, max_length=150, verbose_name='deputy DPO'),
+            model_name="organisation",
+            name="deputy_dpo_name",
+            field=models.CharField(blank=True, max_length=150, verbose_name="deputy DPO"),
         ),
     ]

@@ -1,5 +1,6 @@
 import { initAll } from "../vendor/govuk-frontend.min.js";
 import { initChoiceFilters } from "./choice-filter.js";
+import "./countdown.js";
 initAll();
 initChoiceFilters();
 
