@@ -7,19 +7,22 @@ assessment, telling people, closing) by the reporting organisation's DPOs and th
 partnership's administrators; an involved partner's DPO acknowledges and gives its view; the
 lead organisation's DPO decides when the partners cannot agree.
 
-Access is decided from the roles and organisations as they are now, in one query condition
-(`visible_to`), so a person who stops being a DPO, or moves organisation, loses sight of the
-partnership's breaches at once.
+Who may see a breach is kept as guardian object permissions on its own direct foreign-key
+table (`grant`: when it is logged, and whenever someone's roles or organisation change), and
+every page asks both for that grant and for the rule as the roles are now (`visible_to`): a
+person who stops being a DPO, or moves organisation, loses sight of it at once, and nobody
+sees a breach without both.
 """
 
 from __future__ import annotations
 
+from django.contrib.auth.models import Permission
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from tenancy.models import Membership
 from tenancy.roles import Perm
 
-from .models import BreachReport, InvolvedPartner
+from .models import SEE_PERMISSION, BreachReport, BreachUserObjectPermission, InvolvedPartner
 
 
 def visible_to(membership: Membership | None) -> Q:
@@ -42,7 +45,75 @@ def visible_to(membership: Membership | None) -> Q:
 
 
 def visible(membership: Membership | None) -> QuerySet[BreachReport]:
-    return BreachReport.objects.filter(visible_to(membership))
+    if membership is None:
+        return BreachReport.objects.none()
+    granted = BreachUserObjectPermission.objects.filter(
+        content_object=OuterRef("pk"),
+        user_id=membership.user_id,
+        permission__codename=SEE_PERMISSION,
+    )
+    return BreachReport.objects.filter(visible_to(membership)).filter(Exists(granted))
+
+
+def may_see_by_rule(membership: Membership, breach: BreachReport, involved: set[int]) -> bool:
+    """The rule of this module's docstring, for one member (no query)."""
+    if membership.is_administrator:
+        return True
+    if not membership.is_dpo:
+        return False
+    organisations = {breach.reporting_partner.organisation_id, breach.lead_partner.organisation_id}
+    return membership.organisation_id in organisations | involved
+
+
+def grant(breach: BreachReport) -> int:
+    """Bring the breach's object permissions in line with the rule: a row for each member
+    who may see it, none for anyone else. Returns how many people may see it."""
+    permission = Permission.objects.get(content_type__app_label="breaches", codename=SEE_PERMISSION)
+    involved = set(
+        InvolvedPartner.objects.filter(breach=breach).values_list(
+            "partner__organisation_id", flat=True
+        )
+    )
+    members = Membership.objects.filter(partnership_id=breach.partnership_id)
+    wanted = {m.user_id for m in members if may_see_by_rule(m, breach, involved)}
+    rows = BreachUserObjectPermission.objects.filter(content_object=breach, permission=permission)
+    held = set(rows.values_list("user_id", flat=True))
+    rows.exclude(user_id__in=wanted).delete()
+    BreachUserObjectPermission.objects.bulk_create(
+        [
+            BreachUserObjectPermission(content_object=breach, permission=permission, user_id=pk)
+            for pk in wanted - held
+        ],
+        ignore_conflicts=True,
+    )
+    return len(wanted)
+
+
+def regrant_member(membership: Membership, *, gone: bool = False) -> int:
+    """Someone's roles or organisation changed (or they left, `gone`): their rows on every
+    breach of the partnership follow the rule (three queries). Returns how many they may see."""
+    permission = Permission.objects.get(content_type__app_label="breaches", codename=SEE_PERMISSION)
+    breaches = BreachReport.objects.filter(partnership_id=membership.partnership_id)
+    wanted = (
+        set() if gone else set(breaches.filter(visible_to(membership)).values_list("pk", flat=True))
+    )
+    rows = BreachUserObjectPermission.objects.filter(
+        user_id=membership.user_id,
+        permission=permission,
+        content_object__partnership_id=membership.partnership_id,
+    )
+    held = set(rows.values_list("content_object_id", flat=True))
+    rows.exclude(content_object_id__in=wanted).delete()
+    BreachUserObjectPermission.objects.bulk_create(
+        [
+            BreachUserObjectPermission(
+                content_object_id=pk, permission=permission, user_id=membership.user_id
+            )
+            for pk in wanted - held
+        ],
+        ignore_conflicts=True,
+    )
+    return len(wanted)
 
 
 def counted_in_figures(membership: Membership | None) -> QuerySet[BreachReport]:

@@ -10,9 +10,12 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 from django_scopes import ScopedManager
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 # More people or records than this is not an estimate but a typing mistake.
 MAX_COUNT = 100_000_000
+# Guardian's object permission of the people who may see a breach (access.py keeps the rows).
+SEE_PERMISSION = "see_breach"
 
 
 class BreachStatus(models.TextChoices):
@@ -163,6 +166,7 @@ class BreachReport(models.Model):
 
     class Meta:
         ordering = ["-detected_at", "-number"]
+        permissions = [(SEE_PERMISSION, "Can see the breach")]
         constraints = [
             models.UniqueConstraint(fields=["partnership", "number"], name="one_breach_number"),
         ]
@@ -305,3 +309,21 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"Follow-up to the ICO on {self.breach}"
+
+
+# Who may see each breach: guardian's direct foreign-key permission tables (not its generic
+# ones), kept in step with the roles by access.grant.
+
+
+class BreachUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(BreachReport, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        pass
+
+
+class BreachGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(BreachReport, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        pass

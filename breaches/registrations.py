@@ -1,11 +1,13 @@
 """What this app adds to the navigation, the dashboard and the periodic sweep."""
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
+from django_scopes import scopes_disabled
 
 from accord.kernel import flags, sweeps
 from accord.kernel.context import current_actor
 from tenancy import audit, dashboard, navigation
 from tenancy.lifecycle import membership_of
+from tenancy.models import Membership
 from tenancy.roles import Perm
 
 from . import access
@@ -62,3 +64,15 @@ flags.register("protocol", _protocols_flagged)
 
 # A breach's audit entries are read only by those who may see the breach.
 audit.restrict(BreachReport, access.visible)
+
+
+def _membership_changed(sender, instance: Membership, **kwargs) -> None:
+    """Roles or organisation changed, or someone left: who may see each breach follows."""
+    if kwargs.get("raw"):
+        return
+    with scopes_disabled():
+        access.regrant_member(instance, gone=kwargs.get("signal") is post_delete)
+
+
+post_save.connect(_membership_changed, sender=Membership, dispatch_uid="breach_access")
+post_delete.connect(_membership_changed, sender=Membership, dispatch_uid="breach_access_gone")

@@ -262,6 +262,7 @@ def log_breach(
         recipient=Recipient.ICO,
         due_at=breach.aware_at + timedelta(hours=ico_hours),
     )
+    access.grant(breach)
     log_action(
         partnership,
         "breach.logged",
