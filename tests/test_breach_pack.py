@@ -295,3 +295,20 @@ def test_an_involved_partners_dpo_and_an_administrator_may_read_the_pack(
     assert client.get(pack_url(reported)).status_code == 200
     client.force_login(alice)
     assert client.get(pack_url(reported)).status_code == 200
+
+
+def test_the_breach_page_leads_to_the_pack_and_the_register_to_figures_and_downloads(
+    client, alpha, county, cares, dpo
+):
+    breach = log_breach(alpha, dpo, detected=DETECTED, involved=[cares])
+    client.force_login(dpo)
+    detail = reverse(
+        "breaches:detail", kwargs={"partnership_slug": alpha.slug, "breach_id": breach.pk}
+    )
+    assert f'href="{pack_url(breach)}"' in client.get(detail).content.decode()
+    register = reverse("breaches:register", kwargs={"partnership_slug": alpha.slug})
+    page = client.get(register + "?status=open").content.decode()
+    figures = reverse("breaches:figures", kwargs={"partnership_slug": alpha.slug})
+    csv = reverse("breaches:register_csv", kwargs={"partnership_slug": alpha.slug})
+    assert f'href="{figures}"' in page
+    assert f'href="{csv}?status=open"' in page
