@@ -27,12 +27,12 @@ from tenancy.sweeps import in_partnership
 
 from .models import BreachReport, BreachStatus, Obligation, ObligationState, Recipient
 from .services import (
-    LEAD_DECIDES_BEFORE,
-    WARNINGS,
     administrator_emails,
+    lead_decides_before,
     lead_emails,
     link,
     reporter_emails,
+    warnings_for,
 )
 from .times import remaining, shown
 
@@ -50,9 +50,10 @@ def _live(obligation: Obligation) -> bool:
 
 
 def warning_due(obligation: Obligation) -> datetime | None:
-    if not _live(obligation) or obligation.warnings_sent >= len(WARNINGS):
+    warnings = warnings_for(obligation.breach)
+    if not _live(obligation) or obligation.warnings_sent >= len(warnings):
         return None
-    return obligation.due_at - WARNINGS[obligation.warnings_sent]
+    return obligation.due_at - warnings[obligation.warnings_sent]
 
 
 def overdue_due(obligation: Obligation) -> datetime | None:
@@ -71,7 +72,7 @@ def lead_decides_due(breach: BreachReport) -> datetime | None:
     ico = _ico(breach)
     if ico is None or ico.state != ObligationState.DUE or ico.due_at is None:
         return None
-    return ico.due_at - LEAD_DECIDES_BEFORE
+    return ico.due_at - lead_decides_before(breach)
 
 
 def _open_obligations():
@@ -120,23 +121,24 @@ def _warn(clock) -> str | None:
         if warning_due(obligation) > now:
             clocks.recompute(WARNING, obligation)  # the deadline moved: follow it
             return None
+        warnings = warnings_for(obligation.breach)
         if obligation.due_at <= now:  # the deadline itself has passed: escalation's turn
-            obligation.warnings_sent = len(WARNINGS)
+            obligation.warnings_sent = len(warnings)
             obligation.save(update_fields=["warnings_sent"])
             return None
         # Only the latest warning whose time has come (a breach logged 5 hours before a
         # deadline gets the 6-hour warning, not the 24-hour one as well).
         index = max(
             i
-            for i in range(obligation.warnings_sent, len(WARNINGS))
-            if obligation.due_at - WARNINGS[i] <= now
+            for i in range(obligation.warnings_sent, len(warnings))
+            if obligation.due_at - warnings[i] <= now
         )
         obligation.warnings_sent = index + 1
         obligation.save(update_fields=["warnings_sent"])
         sent = send_templated_email_each(
             "breach_warning", reporter_emails(obligation.breach), _context(obligation, now)
         )
-        hours = int(WARNINGS[index].total_seconds() // 3600)
+        hours = int(warnings[index].total_seconds() // 3600)
         return f"{hours}-hour warning to {sent}"
 
 

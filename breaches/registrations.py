@@ -7,7 +7,7 @@ from accord.kernel import flags, sweeps
 from accord.kernel.context import current_actor
 from tenancy import audit, dashboard, navigation
 from tenancy.lifecycle import membership_of
-from tenancy.models import Membership
+from tenancy.models import Membership, Partnership
 from tenancy.roles import Perm
 
 from . import access
@@ -76,3 +76,18 @@ def _membership_changed(sender, instance: Membership, **kwargs) -> None:
 
 post_save.connect(_membership_changed, sender=Membership, dispatch_uid="breach_access")
 post_delete.connect(_membership_changed, sender=Membership, dispatch_uid="breach_access_gone")
+
+
+def _settings_changed(sender, instance, **kwargs) -> None:
+    """The partnership's warning hours or the lead's hours changed: open clocks follow."""
+    if kwargs.get("raw") or kwargs.get("created"):
+        return
+    with scopes_disabled():
+        for breach in BreachReport.objects.filter(
+            partnership_id=instance.pk, status=BreachStatus.OPEN
+        ).select_related("partnership"):
+            breach.partnership = instance
+            breach_changed(BreachReport, breach)
+
+
+post_save.connect(_settings_changed, sender=Partnership, dispatch_uid="breach_settings")

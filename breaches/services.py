@@ -43,10 +43,22 @@ from .times import hours_between, shown
 
 PARTNER_HOURS = 48  # the partnership's rule (seed 002 s11), unless the agreement says less
 ICO_HOURS = 72  # UK GDPR Article 33(1)
-# How long before the ICO deadline the lead organisation decides if the partners have not
-# agreed.
-LEAD_DECIDES_BEFORE = timedelta(hours=12)
+# The partnership's own settings (Partnership.breach_warning_hours and
+# breach_lead_decides_hours) say when the DPO is warned and when the lead decides; these are
+# Accord's defaults.
 WARNINGS = BREACH_WARNINGS
+
+
+def warnings_for(breach: BreachReport) -> tuple[timedelta, ...]:
+    return breach.partnership.breach_warnings
+
+
+def lead_decides_before(breach: BreachReport) -> timedelta:
+    """How long before the ICO deadline the lead organisation decides, if the partners have
+    not agreed."""
+    return timedelta(hours=breach.partnership.breach_lead_decides_hours)
+
+
 REPORT_FIELDS = (
     "title",
     "contact_name",
@@ -591,7 +603,7 @@ def lead_may_decide(breach: BreachReport, now: datetime | None = None) -> bool:
     if breach.ico_decision or not breach.is_open:
         return False
     ico = breach.obligations.filter(recipient=Recipient.ICO).first()
-    late = ico is not None and ico.due_at - LEAD_DECIDES_BEFORE <= (now or timezone.now())
+    late = ico is not None and ico.due_at - lead_decides_before(breach) <= (now or timezone.now())
     return disagree(breach) or late or breach.lead_asked_at is not None
 
 
@@ -609,7 +621,8 @@ def lead_decides(breach: BreachReport, *, by, decision: str, reason: str) -> Bre
     if not lead_may_decide(breach):
         raise ValidationError(
             "The partners still have time to agree: the lead organisation decides when they "
-            "disagree, or 12 hours before the ICO deadline."
+            f"disagree, or {breach.partnership.breach_lead_decides_hours} hours before the ICO "
+            "deadline."
         )
     if decision not in View.values:
         raise ValidationError({"decision": "Choose whether to notify the ICO."})

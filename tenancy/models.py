@@ -7,10 +7,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django_scopes import ScopedManager
+
+from accord.kernel.cadences import BREACH_WARNINGS
 
 from .roles import Perm, Role, allows
 
@@ -19,6 +21,23 @@ slug_validator = RegexValidator(
     "Use lower-case letters, numbers and single hyphens, such as bedfordshire-isp.",
 )
 RESERVED_SLUGS = {"new", "admin", "static", "accounts", "api"}
+
+
+def parse_warning_hours(text: str) -> list[int]:
+    """“24, 6, 1” as [24, 6, 1]: whole hours from 1 to 71, each once, longest first."""
+    parts = [p.strip() for p in (text or "").replace(";", ",").split(",") if p.strip()]
+    if not parts or not all(p.isdigit() for p in parts):
+        raise ValidationError("Enter whole numbers of hours separated by commas, such as 24, 6, 1.")
+    hours = sorted({int(p) for p in parts}, reverse=True)
+    if hours[0] > 71 or hours[-1] < 1 or len(hours) > 6:
+        raise ValidationError(
+            "Enter up to 6 warnings, each from 1 to 71 hours before the deadline."
+        )
+    return hours
+
+
+def breach_warnings_validator(value: str) -> None:
+    parse_warning_hours(value)
 
 
 class Partnership(models.Model):
@@ -48,6 +67,20 @@ class Partnership(models.Model):
         default=False,
         help_text="Members must set up an authenticator app before they can open the partnership.",
     )
+    breach_warning_hours = models.CharField(
+        "warn before a breach deadline (hours)",
+        max_length=40,
+        default=", ".join(str(int(w.total_seconds() // 3600)) for w in BREACH_WARNINGS),
+        validators=[breach_warnings_validator],
+        help_text="Hours before each deadline to remind the reporting DPO and their deputy, "
+        "such as 24, 6, 1.",
+    )
+    breach_lead_decides_hours = models.PositiveSmallIntegerField(
+        "the lead organisation decides this many hours before the ICO deadline",
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(71)],
+        help_text="If the involved partners have not agreed whether to notify the ICO by then.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -55,6 +88,11 @@ class Partnership(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def breach_warnings(self) -> tuple[timedelta, ...]:
+        """The warnings before a breach deadline, longest first: (24 h, 6 h, 1 h)."""
+        return tuple(timedelta(hours=h) for h in parse_warning_hours(self.breach_warning_hours))
 
     def clean(self) -> None:
         if self.slug in RESERVED_SLUGS:

@@ -12,6 +12,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import TestCase
+from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope
 
@@ -28,10 +29,11 @@ from breaches.models import (
     View,
 )
 from breaches.times import AmbiguousTime, remaining, shown, uk_moment
-from tenancy.models import AuditEntry
+from tenancy.models import AuditEntry, Partnership
 from tenancy.roles import Role
 
 from .factories import OrganisationFactory, make_member, make_partner
+from .pages import field_error
 
 pytestmark = pytest.mark.django_db
 UK = ZoneInfo("Europe/London")
@@ -462,3 +464,63 @@ def test_only_the_lead_organisations_dpo_decides(alpha, county, cares, dpo, care
     breach = log(alpha, dpo, timezone.now() - timedelta(hours=61), involved=[county, cares])
     with scope(partnership=alpha), pytest.raises(PermissionDenied):
         services.lead_decides(breach, by=cares_dpo, decision=View.NOTIFY, reason="We lead?")
+
+
+# --- The partnership's own hours -------------------------------------------------------------
+
+
+def test_the_partnership_sets_its_warnings_and_when_the_lead_decides(alpha, county, cares, dpo):
+    breach = log(alpha, dpo, timezone.now() - timedelta(hours=35), involved=[county, cares])
+    partner = obligation(breach, Recipient.PARTNER)
+    with scope(partnership=alpha):
+        (row,) = Clock.objects.filter(
+            kind=clocks.WARNING, subject=engine.subject_of(partner), done_at=None
+        )
+    assert row.due_at == partner.due_at - timedelta(hours=24)  # 24, 6, 1 by default
+
+    Partnership.objects.get(pk=alpha.pk).save()  # nothing changed: nothing moves
+    alpha.breach_warning_hours = "12, 2"
+    alpha.breach_lead_decides_hours = 30
+    alpha.save()
+
+    with scope(partnership=alpha):
+        (row,) = Clock.objects.filter(
+            kind=clocks.WARNING, subject=engine.subject_of(partner), done_at=None
+        )
+        assert row.due_at == partner.due_at - timedelta(hours=12)
+        breach.refresh_from_db()
+        # 37 hours to the ICO deadline, within the partnership's 30? No: 72 - 35 = 37 > 30.
+        assert not services.lead_may_decide(breach)
+    alpha.breach_lead_decides_hours = 40
+    alpha.save()
+    with scope(partnership=alpha):
+        breach = BreachReport.objects.get(pk=breach.pk)
+        assert services.lead_may_decide(breach)
+
+
+@pytest.mark.parametrize(
+    ("hours", "message"),
+    [
+        ("", "Enter the hours, such as 24, 6, 1."),
+        ("24, six", "Enter whole numbers of hours"),
+        ("80, 6", "each from 1 to 71 hours"),
+        ("0", "each from 1 to 71 hours"),
+    ],
+)
+def test_warning_hours_that_cannot_be_are_refused_by_the_field(
+    client, alpha, alice, hours, message
+):
+    client.force_login(alice)
+    url = reverse("tenancy:settings", kwargs={"partnership_slug": "alpha"})
+    response = client.post(
+        url,
+        {
+            "name": alpha.name,
+            "breach_warning_hours": hours,
+            "breach_lead_decides_hours": "12",
+        },
+    )
+    assert response.status_code == 200
+    assert message in field_error(response, "breach_warning_hours")
+    alpha.refresh_from_db()
+    assert alpha.breach_warning_hours == "24, 6, 1"
