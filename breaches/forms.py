@@ -31,6 +31,7 @@ from .models import (
     Severity,
     View,
 )
+from .services import REPORT_FIELDS, TIMES
 
 DATE_HINT = "Date as day/month/year, such as 23/10/2026; time in 24-hour form, such as 14:30."
 ASSESSED = [
@@ -246,6 +247,7 @@ REPORT_MOMENTS = (
         f"hours start here. Leave blank if the same as detected. {DATE_HINT}",
     ),
 )
+CONTACT = ("contact_name", "contact_email", "contact_phone")
 REPORT_MOMENT_FIELDS = [
     f"{spec.name}_{part}" for spec in REPORT_MOMENTS for part in ("date", "time", "zone")
 ]
@@ -423,49 +425,11 @@ class ReportForm(MomentsForm, ContactFields):
     field_order = [
         "title",
         *REPORT_MOMENT_FIELDS,
-        "what_happened",
-        "how_found",
-        "cyber_incident",
-        "data_subject_categories",
-        "subjects_count",
-        "subjects_estimated",
-        "data_categories",
-        "records_count",
-        "records_estimated",
-        "special_category",
-        "criminal_offence",
-        "consequences",
-        "measures",
-        "containment",
-        "staff_involved",
-        "staff_training",
-        "others_told",
-        "contact_name",
-        "contact_email",
-        "contact_phone",
+        *(f for f in REPORT_FIELDS if f not in (*CONTACT, "title", *TIMES)),
+        *CONTACT,
     ]
-    PLAIN = [
-        "title",
-        "what_happened",
-        "how_found",
-        "data_subject_categories",
-        "subjects_count",
-        "subjects_estimated",
-        "data_categories",
-        "records_count",
-        "records_estimated",
-        "special_category",
-        "criminal_offence",
-        "consequences",
-        "measures",
-        "containment",
-        "staff_involved",
-        "staff_training",
-        "others_told",
-        "contact_name",
-        "contact_email",
-        "contact_phone",
-    ]
+    # Copied to and from the breach as they are (the times are typed in parts).
+    PLAIN = [f for f in REPORT_FIELDS if f not in (*TIMES, "cyber_incident")]
 
     @classmethod
     def initial_for(cls, breach) -> dict[str, Any]:

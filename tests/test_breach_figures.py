@@ -20,7 +20,7 @@ from breaches.models import Assessment, BreachReport
 from breaches.times import local
 from tenancy.roles import Role
 
-from .breach_helpers import assess, dpo_of, log_breach, partner, told_ico, told_partner, uk
+from .breach_factories import assess, dpo_at, log_breach, partner, told_ico, told_partner, uk
 from .factories import make_member
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,7 @@ def police(alpha):
 
 @pytest.fixture
 def dpo(alpha, county):
-    return dpo_of(alpha, county.organisation)
+    return dpo_at(alpha, county.organisation)
 
 
 def url(name: str, partnership) -> str:
@@ -172,9 +172,9 @@ def test_only_the_breaches_the_member_may_see_are_counted(
     client, alpha, county, cares, police, dpo
 ):
     a_breach(alpha, dpo, cares, detected=uk(2026, 8, 3, 9), partner_hours=10)
-    police_dpo = dpo_of(alpha, police.organisation)
+    police_dpo = dpo_at(alpha, police.organisation)
     log_breach(alpha, police_dpo, detected=uk(2026, 8, 4, 9), involved=[police])
-    client.force_login(dpo_of(alpha, cares.organisation))  # involved in the first only
+    client.force_login(dpo_at(alpha, cares.organisation))  # involved in the first only
     html = client.get(url("figures", alpha)).content.decode()
     assert rows_of(html, "figures-by-organisation")[0][:2] == ["Essex County Council", "1"]
     assert "Essex Police" not in html
@@ -184,7 +184,7 @@ def test_the_steering_group_sees_the_figures_of_every_breach_but_no_breach_itsel
     client, alpha, county, cares, police, dpo
 ):
     a_breach(alpha, dpo, cares, detected=uk(2026, 8, 3, 9), partner_hours=10)
-    police_dpo = dpo_of(alpha, police.organisation)
+    police_dpo = dpo_at(alpha, police.organisation)
     log_breach(alpha, police_dpo, detected=uk(2026, 8, 4, 9), involved=[police])
     steering = make_member(alpha, Role.STEERING_GROUP).user
     client.force_login(steering)
@@ -286,10 +286,10 @@ def test_the_csv_has_one_row_a_breach_with_uk_times_and_the_partners_counts(
 
 def test_the_downloads_follow_the_registers_filters(client, alpha, county, police, two_breaches):
     first, _second = two_breaches
-    client.force_login(dpo_of(alpha, police.organisation))  # involved in BR-0001 only
+    client.force_login(dpo_at(alpha, police.organisation))  # involved in BR-0001 only
     rows = csv_rows(client.get(url("register_csv", alpha)))
     assert [row[0] for row in rows[1:]] == ["BR-0001"]
-    client.force_login(dpo_of(alpha, county.organisation))
+    client.force_login(dpo_at(alpha, county.organisation))
     everything = csv_rows(client.get(url("register_csv", alpha) + "?status=closed"))
     assert everything[1:] == []
     mine = csv_rows(client.get(url("register_csv", alpha) + f"?partner={county.pk}"))

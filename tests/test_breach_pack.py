@@ -17,9 +17,9 @@ from breaches import pack, services
 from breaches.models import Assessment, Containment, Individuals
 from breaches.times import shown
 
-from .breach_helpers import (
+from .breach_factories import (
     assess,
-    dpo_of,
+    dpo_at,
     log_breach,
     partner,
     refreshed,
@@ -53,7 +53,7 @@ def cares(alpha):
 
 @pytest.fixture
 def dpo(alpha, county):
-    return dpo_of(alpha, county.organisation)
+    return dpo_at(alpha, county.organisation)
 
 
 FULL_REPORT = {
@@ -291,7 +291,7 @@ def test_the_people_affected_told_and_an_estimate_read_as_such(client, alpha, co
 def test_an_involved_partners_dpo_and_an_administrator_may_read_the_pack(
     client, reported, cares, alpha, alice
 ):
-    client.force_login(dpo_of(alpha, cares.organisation))
+    client.force_login(dpo_at(alpha, cares.organisation))
     assert client.get(pack_url(reported)).status_code == 200
     client.force_login(alice)
     assert client.get(pack_url(reported)).status_code == 200

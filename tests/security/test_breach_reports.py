@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from tenancy.roles import Role
 
-from ..breach_helpers import dpo_of, log_breach, member_of, partner, uk
+from ..breach_factories import dpo_at, log_breach, member_of, partner, uk
 from ..factories import make_member
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def police(alpha):
 
 @pytest.fixture
 def dpo(alpha, county):
-    return dpo_of(alpha, county.organisation)
+    return dpo_at(alpha, county.organisation)
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_a_dpo_of_an_uninvolved_organisation_cannot_open_the_pack_or_its_pdf(
     client, alpha, police, breach
 ):
     """A DPO whose organisation the breach does not involve: 404, as if it did not exist."""
-    client.force_login(dpo_of(alpha, police.organisation))
+    client.force_login(dpo_at(alpha, police.organisation))
     for name in ("pack", "pack_pdf"):
         response = client.get(breach_url(name, breach))
         assert response.status_code == 404
@@ -104,7 +104,7 @@ def test_another_partnerships_breach_is_not_found_through_this_partnerships_pack
     client, alpha, beta, county, breach
 ):
     """Someone in both partnerships asks for Alpha's breach under Beta's address: 404."""
-    person = dpo_of(alpha, county.organisation)
+    person = dpo_at(alpha, county.organisation)
     make_member(beta, *Role, user=person, organisation=partner(beta, "Kent Police").organisation)
     client.force_login(person)
     for name in ("pack", "pack_pdf"):
@@ -115,7 +115,7 @@ def test_a_member_who_may_not_see_a_breach_finds_nothing_of_it_in_figures_or_dow
     client, alpha, police, breach
 ):
     """The figures and the downloads count and list only the breaches the member may see."""
-    client.force_login(dpo_of(alpha, police.organisation))
+    client.force_login(dpo_at(alpha, police.organisation))
     figures = client.get(url("figures", alpha)).content.decode()
     assert "No breaches to count yet." in figures
     assert "Essex County Council" not in figures
