@@ -547,6 +547,17 @@ class IndividualsForm(forms.Form):
     plan = _text("Who tells them, how, and what they are told", required=False)
 
 
+class PartnerIndividualsForm(forms.Form):
+    """An involved partner's view: who tells them and how is the reporting organisation's."""
+
+    decision = IndividualsForm.base_fields["decision"]
+    reason = _text(
+        "Your reasons",
+        message="Give the reasons for your view.",
+        help_text="If they should not be told: the reason, or the exemption of Article 34(3).",
+    )
+
+
 class FollowUpForm(MomentsForm):
     MOMENTS = (
         MomentSpec("sent", "When was it sent to the ICO?", DATE_HINT, "Enter when it was sent."),

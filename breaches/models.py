@@ -150,6 +150,7 @@ class BreachReport(models.Model):
     )
     individuals_reason = models.TextField("why not, or the exemption", blank=True)
     individuals_plan = models.TextField("who tells them, how and what they are told", blank=True)
+    individuals_decided_by_lead = models.BooleanField(default=False)
     early_review_flagged = models.BooleanField(default=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
@@ -202,6 +203,9 @@ class InvolvedPartner(models.Model):
     view_reason = models.TextField(blank=True)
     view_at = models.DateTimeField(null=True, blank=True)
     view_by = models.CharField(max_length=300, blank=True)
+    # Its view on telling the people affected (Article 34), when the risk to them is high.
+    individuals_view = models.CharField(max_length=12, choices=Individuals.choices, blank=True)
+    individuals_reason = models.TextField(blank=True)
     # The e-mailed link that acknowledges and gives the view (only its SHA-256).
     token_hash = models.CharField(max_length=64, unique=True, null=True, editable=False)
 

@@ -181,7 +181,8 @@ def check_times(
         errors["aware"] = "When the organisation became aware cannot be in the future."
     if occurred is not None and detected < occurred and "detected" not in errors:
         errors["detected"] = "It cannot have been detected before it happened."
-    if aware < detected and "aware" not in errors:
+    # Against a detection time already refused, the comparison would blame a right answer.
+    if aware < detected and "aware" not in errors and "detected" not in errors:
         errors["aware"] = (
             "The organisation cannot have become aware before the breach was detected."
         )
@@ -686,34 +687,132 @@ def assess(
 # --- Individuals ---------------------------------------------------------------------------
 
 
+def _individuals_choice(decision: str, reason: str) -> tuple[str, str]:
+    if decision not in (Individuals.TELL, Individuals.DO_NOT_TELL):
+        raise ValidationError({"decision": "Choose whether to tell the individuals."})
+    reason = (reason or "").strip()
+    if decision == Individuals.DO_NOT_TELL and not reason:
+        raise ValidationError(
+            {"reason": "Give the reason, or the exemption of Article 34(3) that applies."}
+        )
+    return decision, reason
+
+
 @transaction.atomic
 def decide_individuals(
     breach: BreachReport, *, by, decision: str, reason: str = "", plan: str = ""
 ) -> BreachReport:
+    """The reporting organisation's view on telling the people affected, with who tells
+    them, how and what: it stands once every involved partner agrees (the lead organisation
+    decides when they do not)."""
     _manager(by, breach)
     breach = _lock(breach)
     _open(breach)
-    if decision not in Individuals.values:
-        raise ValidationError({"decision": "Choose whether to tell the individuals."})
-    if decision == Individuals.DO_NOT_TELL and not reason.strip():
-        raise ValidationError(
-            {"reason": "Give the reason, or the exemption of Article 34(3) that applies."}
-        )
+    if breach.individuals:
+        raise ValidationError("The decision on telling the people affected has been made.")
+    decision, reason = _individuals_choice(decision, reason)
+    breach.individuals_reason, breach.individuals_plan = reason, plan.strip()
+    breach.save(update_fields=["individuals_reason", "individuals_plan", "updated_at"])
+    own = breach.involved.filter(partner=breach.reporting_partner).first()
+    if own is not None:
+        own.individuals_view, own.individuals_reason = decision, reason
+        own.save(update_fields=["individuals_view", "individuals_reason"])
+    log_action(
+        breach.partnership,
+        "breach.individuals_view",
+        f"{breach.reporting_partner.organisation}'s view on breach {breach.reference}: "
+        f"{Individuals(decision).label.lower()}",
+        breach,
+        {"individuals_view": [None, decision]},
+    )
+    _settle_individuals(breach)
+    return breach
+
+
+@transaction.atomic
+def give_individuals_view(
+    involved: InvolvedPartner, *, view: str, reason: str, who: str
+) -> InvolvedPartner:
+    """An involved partner's view on telling the people affected."""
+    breach = _lock(involved.breach)
+    _open(breach)
+    if breach.individuals:
+        raise ValidationError("The decision on telling the people affected has been made.")
+    view, reason = _individuals_choice(view, reason)
+    involved = InvolvedPartner.objects.select_for_update().get(pk=involved.pk)
+    involved.individuals_view, involved.individuals_reason = view, reason
+    involved.save(update_fields=["individuals_view", "individuals_reason"])
+    log_action(
+        breach.partnership,
+        "breach.individuals_view",
+        f"{involved.partner.organisation}'s view on breach {breach.reference}: "
+        f"{Individuals(view).label.lower()} ({who})",
+        breach,
+        {"individuals_view": [None, view]},
+    )
+    _settle_individuals(breach)
+    return involved
+
+
+def individuals_views(breach: BreachReport) -> list[str]:
+    return list(breach.involved.values_list("individuals_view", flat=True))
+
+
+def individuals_disagree(breach: BreachReport) -> bool:
+    given = {v for v in individuals_views(breach) if v}
+    return len(given) > 1
+
+
+def _settle_individuals(breach: BreachReport) -> None:
+    given = individuals_views(breach)
+    if not given or not all(given) or len(set(given)) > 1:
+        return
+    reason = breach.involved.get(partner=breach.reporting_partner).individuals_reason
+    _decide_individuals(breach, given[0], reason or breach.individuals_reason, by_lead=False)
+
+
+def _decide_individuals(breach: BreachReport, decision: str, reason: str, *, by_lead: bool):
     breach.individuals = decision
-    breach.individuals_reason = reason.strip()
-    breach.individuals_plan = plan.strip()
+    breach.individuals_decided_by_lead = by_lead
+    if reason:
+        breach.individuals_reason = reason
     breach.save()
     obligation = breach.obligations.filter(recipient=Recipient.INDIVIDUALS).first()
     if obligation is not None and obligation.is_open and decision == Individuals.DO_NOT_TELL:
-        obligation.state, obligation.reason = ObligationState.NOT_NEEDED, reason.strip()
+        obligation.state, obligation.reason = ObligationState.NOT_NEEDED, breach.individuals_reason
         obligation.save(update_fields=["state", "reason"])
     log_action(
         breach.partnership,
         "breach.individuals_decided",
-        f"Breach {breach.reference}: {Individuals(decision).label.lower()}",
+        f"Breach {breach.reference}: {Individuals(decision).label.lower()}"
+        + (f", by the lead organisation, {breach.lead_partner.organisation}" if by_lead else ""),
         breach,
         {"individuals": [None, decision]},
     )
+
+
+@transaction.atomic
+def lead_decides_individuals(
+    breach: BreachReport, *, by, decision: str, reason: str = "", plan: str = ""
+) -> BreachReport:
+    """The involved partners disagree on telling the people affected: the lead decides."""
+    breach = _lock(breach)
+    _open(breach)
+    membership = membership_of(by, breach.partnership_id)
+    _require(
+        access.is_lead_dpo(membership, breach),
+        f"Only the DPOs of the lead organisation, {breach.lead_partner.organisation}, decide.",
+    )
+    if breach.individuals:
+        raise ValidationError("The decision on telling the people affected has been made.")
+    if not individuals_disagree(breach):
+        raise ValidationError(
+            "The partners have not disagreed: the lead organisation decides only when they do."
+        )
+    decision, reason = _individuals_choice(decision, reason)
+    if plan.strip():
+        breach.individuals_plan = plan.strip()
+    _decide_individuals(breach, decision, reason, by_lead=True)
     return breach
 
 

@@ -24,6 +24,8 @@ urlpatterns = [
     path(f"{breach}view/", views.give_view, name="view"),
     path(f"{breach}lead-decision/", views.lead, name="lead"),
     path(f"{breach}individuals/", views.individuals, name="individuals"),
+    path(f"{breach}individuals/view/", views.individuals_view, name="individuals_view"),
+    path(f"{breach}individuals/lead/", views.lead_individuals, name="lead_individuals"),
     path(f"{breach}follow-ups/new/", views.follow_up, name="follow_up"),
     path(f"{breach}close/", views.close, name="close"),
 ]

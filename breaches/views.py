@@ -37,6 +37,7 @@ from .forms import (
     LeadDecisionForm,
     LinkViewForm,
     LogForm,
+    PartnerIndividualsForm,
     RegisterFilter,
     ReportForm,
     TellPartnersForm,
@@ -345,6 +346,14 @@ def detail(request: HttpRequest, breach_id: int) -> HttpResponse:
         "close": manage,
         "view": breach.is_open and not breach.ico_decision and own is not None,
         "lead": lead_may and access.is_lead_dpo(membership, breach),
+        "individuals_view": breach.is_open
+        and breach.assessment == Assessment.HIGH_RISK
+        and not breach.individuals
+        and own is not None,
+        "lead_individuals": breach.is_open
+        and not breach.individuals
+        and services.individuals_disagree(breach)
+        and access.is_lead_dpo(membership, breach),
     }
     follow_ups = list(breach.follow_ups.select_related("by"))
     for follow_up in follow_ups:
@@ -615,7 +624,8 @@ def lead(request: HttpRequest, breach_id: int) -> HttpResponse:
         messages.info(
             request,
             "The partners still have time to agree: the lead organisation decides when they "
-            "disagree, or 12 hours before the ICO deadline.",
+            f"disagree, or {breach.partnership.breach_lead_decides_hours} hours before the ICO "
+            "deadline.",
         )
         return _to_breach(request, breach)
     if not access.is_lead_dpo(request.membership, breach):
@@ -663,8 +673,81 @@ def individuals(request: HttpRequest, breach_id: int) -> HttpResponse:
             reason=data["reason"],
             plan=data["plan"],
         ),
-        "The decision on telling the people affected is recorded.",
+        f"{breach.reporting_partner.organisation}'s view on telling the people affected is "
+        "recorded: it stands once every involved partner agrees.",
         heading="Telling the people affected",
+        involved=_involved(breach),
+    )
+
+
+@requires(Perm.MANAGE_BREACHES)
+def individuals_view(request: HttpRequest, breach_id: int) -> HttpResponse:
+    """An involved partner's DPO gives its view on telling the people affected."""
+    breach = _breach(request, breach_id)
+    own = _own_involved(request, breach, _involved(breach))
+    if own is None or breach.individuals:
+        why = (
+            "The decision on telling the people affected has been made."
+            if breach.individuals
+            else "Only the DPOs of an involved partner give its view here."
+        )
+        if request.method == "POST":
+            raise PermissionDenied(why)
+        messages.info(request, why)
+        return _to_breach(request, breach)
+    if refused := _refused_when_closed(request, breach):
+        return refused
+    form = PartnerIndividualsForm(
+        posted(request),
+        initial={"decision": own.individuals_view, "reason": own.individuals_reason},
+    )
+    return _action_page(
+        request,
+        breach,
+        "breaches/individuals.html",
+        form,
+        lambda data: services.give_individuals_view(
+            own, view=data["decision"], reason=data["reason"], who=_who(request)
+        ),
+        f"{own.partner.organisation}'s view on telling the people affected is recorded.",
+        heading="Your organisation's view on telling the people affected",
+        involved=_involved(breach),
+    )
+
+
+@requires(Perm.MANAGE_BREACHES)
+def lead_individuals(request: HttpRequest, breach_id: int) -> HttpResponse:
+    """The partners disagree on telling the people affected: the lead organisation decides."""
+    breach = _breach(request, breach_id)
+    if refused := _refused_when_closed(request, breach):
+        return refused
+    if breach.individuals or not services.individuals_disagree(breach):
+        messages.info(
+            request,
+            "The lead organisation decides on telling the people affected only when the "
+            "partners disagree.",
+        )
+        return _to_breach(request, breach)
+    if not access.is_lead_dpo(request.membership, breach):
+        raise PermissionDenied(
+            f"Only the DPOs of the lead organisation, {breach.lead_partner.organisation}, decide."
+        )
+    form = IndividualsForm(posted(request), initial={"plan": breach.individuals_plan})
+    return _action_page(
+        request,
+        breach,
+        "breaches/individuals.html",
+        form,
+        lambda data: services.lead_decides_individuals(
+            breach,
+            by=request.user,
+            decision=data["decision"],
+            reason=data["reason"],
+            plan=data["plan"],
+        ),
+        "Your decision as the lead organisation is recorded.",
+        heading="Decide as the lead organisation: telling the people affected",
+        involved=_involved(breach),
     )
 
 
