@@ -558,6 +558,15 @@ class PartnerIndividualsForm(forms.Form):
     )
 
 
+class LinkIndividualsForm(PartnerIndividualsForm):
+    """The view on telling the people affected, through the e-mailed link."""
+
+    name = LinkViewForm.base_fields["name"]
+    position = LinkViewForm.base_fields["position"]
+
+    field_order = ["name", "position", "decision", "reason"]
+
+
 class FollowUpForm(MomentsForm):
     MOMENTS = (
         MomentSpec("sent", "When was it sent to the ICO?", DATE_HINT, "Enter when it was sent."),

@@ -182,7 +182,7 @@ def check_times(
     if occurred is not None and detected < occurred and "detected" not in errors:
         errors["detected"] = "It cannot have been detected before it happened."
     # Against a detection time already refused, the comparison would blame a right answer.
-    if aware < detected and "aware" not in errors and "detected" not in errors:
+    if aware < detected and "aware" not in errors:
         errors["aware"] = (
             "The organisation cannot have become aware before the breach was detected."
         )

@@ -35,6 +35,7 @@ from .forms import (
     FollowUpForm,
     IndividualsForm,
     LeadDecisionForm,
+    LinkIndividualsForm,
     LinkViewForm,
     LogForm,
     PartnerIndividualsForm,
@@ -827,8 +828,27 @@ def _notice_page(
 ) -> HttpResponse:
     now = timezone.now()
     organisation = involved.partner.organisation
-    form = LinkViewForm(posted(request) if request.POST.get("action") == "view" else None)
+    action = request.POST.get("action") if request.method == "POST" else ""
+    form = LinkViewForm(posted(request) if action == "view" else None)
+    individuals_form = LinkIndividualsForm(
+        posted(request) if action == "individuals" else None, auto_id="individuals-%s"
+    )
     if request.method == "POST" and breach.is_open:
+        if action == "individuals" and individuals_form.is_valid():
+            data = individuals_form.cleaned_data
+            who = f"{data['name']}, {data['position']}, {organisation} (the e-mailed link)"
+            try:
+                services.give_individuals_view(
+                    involved, view=data["decision"], reason=data["reason"], who=who
+                )
+            except ValidationError as exc:
+                add_form_errors(individuals_form, exc)
+            else:
+                messages.success(
+                    request,
+                    f"Thank you: {organisation}'s view on telling the people affected is recorded.",
+                )
+                return redirect(request.path)
         if request.POST.get("action") == "acknowledge":
             services.acknowledge(involved, who=f"{organisation}, through the e-mailed link")
             messages.success(request, f"Thank you: {organisation} has acknowledged the breach.")
@@ -852,7 +872,12 @@ def _notice_page(
             "breach": breach,
             "involved": involved,
             "organisation": organisation,
-            "form": form,
+            "form": individuals_form if individuals_form.errors else form,
+            "view_form": form,
+            "individuals_form": individuals_form,
+            "may_give_individuals_view": breach.is_open
+            and breach.assessment == Assessment.HIGH_RISK
+            and not breach.individuals,
             "detected": shown(breach.detected_at, now),
             "partners_due": shown(obligation.due_at, now)
             if obligation and obligation.due_at

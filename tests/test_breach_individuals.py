@@ -4,9 +4,14 @@ decision stands when they all agree, and the lead organisation decides when they
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import TestCase
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scope
 
 from breaches import services
@@ -129,3 +134,40 @@ def test_a_partners_dpo_gives_its_view_in_the_app_and_the_lead_is_offered_to_dec
     client.force_login(dpo)  # Essex County Council leads: no protocol or agreement says else
     page = page_text(client.get(detail))
     assert "Decide as the lead organisation on telling the people affected" in page
+
+
+def test_a_partner_without_an_account_gives_its_view_through_the_emailed_link(
+    client, alpha, county, dpo
+):
+    linked = partner(
+        alpha,
+        "Essex Cares Ltd",
+        data_protection_email="ig@essexcares.example",
+        data_protection_email_confirmed_at=timezone.now(),
+    )
+    breach = log_breach(alpha, dpo, detected=DETECTED, involved=[county, linked])
+    breach = assess(breach, dpo, Assessment.HIGH_RISK)
+    with scope(partnership=alpha), TestCase.captureOnCommitCallbacks(execute=True):
+        services.tell_partners(breach, by=dpo, late_reason="Found late in testing.")
+    (notice,) = [m for m in mail.outbox if m.to == ["ig@essexcares.example"]]
+    link = re.search(r"/breach-notice/[\w-]+/", notice.body).group(0)
+
+    page = page_text(client.get(link))
+    assert "Essex Cares Ltd's view on telling the people affected" in page
+    refused = client.post(link, {"action": "individuals", "name": "Bo Khan", "position": "DPO"})
+    assert "Choose whether to tell the individuals." in page_text(refused)
+    response = client.post(
+        link,
+        {
+            "action": "individuals",
+            "name": "Bo Khan",
+            "position": "DPO",
+            "decision": Individuals.TELL,
+            "reason": "They should hear it from us both.",
+        },
+    )
+    assert response.status_code == 302
+    with scope(partnership=alpha):
+        involved = InvolvedPartner.objects.get(breach=breach, partner=linked)
+    assert involved.individuals_view == Individuals.TELL
+    assert "They should hear it from us both." in page_text(client.get(link))
