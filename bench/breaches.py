@@ -31,7 +31,6 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -41,11 +40,9 @@ from django_scopes import scopes_disabled
 from accounts.models import User
 from breaches.clocks import WARNING
 from breaches.models import (
-    SEE_PERMISSION,
     Assessment,
     BreachReport,
     BreachStatus,
-    BreachUserObjectPermission,
     Containment,
     Individuals,
     InvolvedPartner,
@@ -304,7 +301,6 @@ def seed_breaches(rng: random.Random, partnership: Partnership, count: int) -> d
         for report, plan in zip(reports, plans, strict=True):
             obligations += _obligations(rng, report, plan, by_breach[report.pk], now)
         Obligation.objects.bulk_create(obligations, batch_size=BATCH)
-        _grant_administrators(partnership, reports)
     open_ones = [o for o in obligations if o.state == ObligationState.DUE]
     overdue = {o.breach_id for o in open_ones if o.due_at is not None and o.due_at < now}
     return {
@@ -375,23 +371,6 @@ def _warned(obligation: Obligation, now) -> None:
     if obligation.due_at <= now:
         obligation.warnings_sent = len(WARNINGS)
         obligation.escalated_at = obligation.due_at + timedelta(seconds=30)
-
-
-def _grant_administrators(partnership: Partnership, reports: list[BreachReport]) -> None:
-    """The object permissions access.grant would give: the administrators see every breach
-    (the bulk-created breaches went round log_breach)."""
-    permission = Permission.objects.get(content_type__app_label="breaches", codename=SEE_PERMISSION)
-    admins = Membership.objects.filter(partnership=partnership, is_administrator=True).values_list(
-        "user_id", flat=True
-    )
-    BreachUserObjectPermission.objects.bulk_create(
-        [
-            BreachUserObjectPermission(content_object=report, permission=permission, user_id=u)
-            for report in reports
-            for u in admins
-        ],
-        batch_size=BATCH,
-    )
 
 
 def seed(large: Partnership, small: Partnership, seed_value: int = 20250405) -> dict:

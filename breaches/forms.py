@@ -15,6 +15,7 @@ from accord.kernel.forms import (
     IntegerField,
     ModelChoiceField,
     ModelMultipleChoiceField,
+    Select,
     add_form_errors,
 )
 from agreements.models import Agreement, AgreementStatus
@@ -606,6 +607,7 @@ class RegisterFilter(forms.Form):
         queryset=Partner.objects.none(),
         required=False,
         empty_label="Any organisation",
+        widget=Select,
     )
 
     def __init__(self, *args: Any, reporters=None, **kwargs: Any) -> None:

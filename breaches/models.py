@@ -171,7 +171,11 @@ class BreachReport(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["partnership", "number"], name="one_breach_number"),
         ]
-        indexes = [models.Index(fields=["partnership", "status", "-detected_at"])]
+        indexes = [
+            models.Index(fields=["partnership", "status", "-detected_at"]),
+            # The register's order (newest first), one page at a time.
+            models.Index(fields=["partnership", "-detected_at", "-number"], name="breach_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.title}"

@@ -182,7 +182,7 @@ def check_times(
     if occurred is not None and detected < occurred and "detected" not in errors:
         errors["detected"] = "It cannot have been detected before it happened."
     # Against a detection time already refused, the comparison would blame a right answer.
-    if aware < detected and "aware" not in errors:
+    if aware < detected and "aware" not in errors and "detected" not in errors:
         errors["aware"] = (
             "The organisation cannot have become aware before the breach was detected."
         )
@@ -657,6 +657,12 @@ def assess(
     breach.likelihood, breach.severity = likelihood, severity
     breach.assessment, breach.assessment_reason = assessment, reason
     breach.assessed_at = timezone.now()
+    # Telling the people affected decided while the risk was not high, without the partners:
+    # now it is high, they are asked.
+    becomes_high = assessment == Assessment.HIGH_RISK and before[0] != Assessment.HIGH_RISK
+    reopened = becomes_high and bool(breach.individuals)
+    if reopened:
+        breach.individuals, breach.individuals_decided_by_lead = Individuals.UNDECIDED, False
     breach.save()
     if assessment == Assessment.HIGH_RISK:
         Obligation.objects.get_or_create(
@@ -681,6 +687,8 @@ def assess(
         own.acknowledged_at = own.acknowledged_at or breach.assessed_at
         own.save()
         _settle(breach)
+    if reopened:
+        _settle_individuals(breach)
     return breach
 
 
@@ -764,7 +772,11 @@ def individuals_disagree(breach: BreachReport) -> bool:
 
 
 def _settle_individuals(breach: BreachReport) -> None:
+    """Every involved partner has the same view: it is the decision. The partners are asked
+    only when the risk to people is high; otherwise the reporting organisation's view is."""
     given = individuals_views(breach)
+    if breach.assessment != Assessment.HIGH_RISK:
+        given = [breach.involved.get(partner=breach.reporting_partner).individuals_view]
     if not given or not all(given) or len(set(given)) > 1:
         return
     reason = breach.involved.get(partner=breach.reporting_partner).individuals_reason

@@ -662,6 +662,15 @@ def individuals(request: HttpRequest, breach_id: int) -> HttpResponse:
             "plan": breach.individuals_plan,
         },
     )
+    involved = _involved(breach)
+    # The partners are asked only when the risk is high (services._settle_individuals).
+    if breach.assessment == Assessment.HIGH_RISK and len(involved) > 1:
+        success = (
+            f"{breach.reporting_partner.organisation}'s view on telling the people affected "
+            "is recorded: it stands once every involved partner agrees."
+        )
+    else:
+        success = "The decision on telling the people affected is recorded."
     return _action_page(
         request,
         breach,
@@ -674,10 +683,9 @@ def individuals(request: HttpRequest, breach_id: int) -> HttpResponse:
             reason=data["reason"],
             plan=data["plan"],
         ),
-        f"{breach.reporting_partner.organisation}'s view on telling the people affected is "
-        "recorded: it stands once every involved partner agrees.",
+        success,
         heading="Telling the people affected",
-        involved=_involved(breach),
+        involved=involved,
     )
 
 

@@ -171,3 +171,32 @@ def test_a_partner_without_an_account_gives_its_view_through_the_emailed_link(
         involved = InvolvedPartner.objects.get(breach=breach, partner=linked)
     assert involved.individuals_view == Individuals.TELL
     assert "They should hear it from us both." in page_text(client.get(link))
+
+
+def test_when_the_risk_is_not_high_the_reporting_organisations_decision_stands(
+    alpha, county, cares, dpo
+):
+    breach = log_breach(alpha, dpo, detected=DETECTED, involved=[county, cares])
+    breach = assess(breach, dpo, Assessment.NOTIFIABLE)
+
+    decide(breach, dpo, Individuals.DO_NOT_TELL, reason="The provider deleted them unread.")
+
+    decided = refreshed(breach)
+    assert decided.individuals == Individuals.DO_NOT_TELL
+    assert decided.individuals_reason == "The provider deleted them unread."
+
+
+def test_a_decision_made_before_the_risk_was_high_is_put_to_the_partners_once_it_is(
+    alpha, county, cares, dpo
+):
+    breach = log_breach(alpha, dpo, detected=DETECTED, involved=[county, cares])
+    breach = assess(breach, dpo, Assessment.NOTIFIABLE)
+    decide(breach, dpo, Individuals.DO_NOT_TELL, reason="The provider deleted them unread.")
+
+    breach = assess(breach, dpo, Assessment.HIGH_RISK)
+
+    assert breach.individuals == Individuals.UNDECIDED  # Essex Cares to say
+    assert obligation(breach, Recipient.INDIVIDUALS).state == ObligationState.DUE
+    cares_view(breach, cares, Individuals.DO_NOT_TELL, "Deleted unread: no risk remains.")
+    assert refreshed(breach).individuals == Individuals.DO_NOT_TELL
+    assert obligation(breach, Recipient.INDIVIDUALS).state == ObligationState.NOT_NEEDED

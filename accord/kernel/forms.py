@@ -93,6 +93,15 @@ def _refuse_key(field: forms.ModelChoiceField, value: Any, code: str) -> None:
 # --- Field classes every form uses -------------------------------------------------------
 
 
+class Select(forms.Select):
+    """A select of many options (every partner of a large partnership, in a filter): the
+    same HTML as Django's, each option written in place rather than through a template of
+    its own, which costs a template render an option. Options carry no attributes. (Named
+    Select, so that its widget_type stays "select" for the GOV.UK field template.)"""
+
+    template_name = "forms/select.html"
+
+
 class ModelChoiceField(forms.ModelChoiceField):
     """A choice of one record; its key is checked before the query (see _refuse_key)."""
 
