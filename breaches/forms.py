@@ -21,6 +21,7 @@ from accord.kernel.forms import (
 from agreements.models import Agreement, AgreementStatus
 from protocols.models import Protocol
 from signatories.models import Partner, PartnerStatus
+from tenancy.models import Partnership
 
 from . import times
 from .models import (
@@ -614,3 +615,21 @@ class RegisterFilter(forms.Form):
         super().__init__(*args, **kwargs)
         if reporters is not None:
             self.fields["reporting"].queryset = reporters
+
+
+class BreachSettingsForm(forms.ModelForm):
+    """The partnership's own hours: when the DPO is warned, when the lead decides."""
+
+    class Meta:
+        model = Partnership
+        fields = ["breach_warning_hours", "breach_lead_decides_hours"]
+        field_classes = {"breach_lead_decides_hours": IntegerField}
+        error_messages = {
+            "breach_warning_hours": {"required": "Enter the hours, such as 24, 6, 1."},
+            "breach_lead_decides_hours": {
+                "required": "Enter the number of hours, such as 12.",
+                "invalid": "Enter a whole number of hours, such as 12.",
+                "min_value": "Enter a number of hours from 1 to 71.",
+                "max_value": "Enter a number of hours from 1 to 71.",
+            },
+        }

@@ -16,6 +16,7 @@ urlpatterns = [
     path("export.xlsx", pack_views.register_xlsx, name="register_xlsx"),
     path("", views.register, name="register"),
     path("new/", views.log, name="log"),
+    path("settings/", views.breach_settings, name="settings"),
     path(breach, views.detail, name="detail"),
     path(f"{breach}report/", views.edit, name="edit"),
     path(f"{breach}tell-partners/", views.tell, name="tell"),

@@ -25,12 +25,15 @@ from django_scopes import scope, scopes_disabled
 from accord.kernel.forms import add_form_errors, posted
 from signatories.models import Partner
 from signatories.tokens import TOKEN_MAX_LENGTH
+from tenancy.models import Partnership
 from tenancy.permissions import requires
 from tenancy.roles import Perm
+from tenancy.services import update_partnership
 
 from . import access, queries, services
 from .forms import (
     AssessForm,
+    BreachSettingsForm,
     CloseForm,
     FollowUpForm,
     IndividualsForm,
@@ -265,6 +268,7 @@ def register(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "filtered": any(v.strip() for k, v in request.GET.items() if k != "page"),
             "can_log": access.may_log(membership),
+            "can_set_hours": membership.can(Perm.MANAGE_PARTNERSHIP),
         },
     )
 
@@ -897,3 +901,23 @@ def _notice_page(
             "may_give_view": breach.is_open and not breach.ico_decision,
         },
     )
+
+
+# --- The partnership's hours --------------------------------------------------------------
+
+
+@requires(Perm.MANAGE_PARTNERSHIP)
+def breach_settings(request: HttpRequest) -> HttpResponse:
+    """When the reporting DPO is warned before each deadline, and when the lead decides."""
+    partnership = Partnership.objects.get(pk=request.partnership.pk)
+    form = BreachSettingsForm(posted(request), instance=partnership)
+    if request.method == "POST" and form.is_valid():
+        try:
+            # A fresh copy: the form has already put the new values on its instance.
+            update_partnership(Partnership.objects.get(pk=partnership.pk), **form.cleaned_data)
+        except ValidationError as exc:
+            add_form_errors(form, exc)
+        else:
+            messages.success(request, "The breach deadlines' hours have been saved.")
+            return redirect("breaches:register", partnership_slug=partnership.slug)
+    return render(request, "breaches/settings.html", {"form": form})

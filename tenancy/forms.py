@@ -71,19 +71,8 @@ class PartnershipSettingsForm(forms.ModelForm):
             "public_page_enabled",
             "public_signatory_names",
             "mfa_required",
-            "breach_warning_hours",
-            "breach_lead_decides_hours",
         ]
-        error_messages = {
-            "name": {"required": "Enter the partnership's name."},
-            "breach_warning_hours": {"required": "Enter the hours, such as 24, 6, 1."},
-            "breach_lead_decides_hours": {
-                "required": "Enter the number of hours, such as 12.",
-                "invalid": "Enter a whole number of hours, such as 12.",
-                "min_value": "Enter a number of hours from 1 to 71.",
-                "max_value": "Enter a number of hours from 1 to 71.",
-            },
-        }
+        error_messages = {"name": {"required": "Enter the partnership's name."}}
 
 
 class InviteForm(forms.Form):

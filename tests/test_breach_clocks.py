@@ -511,16 +511,27 @@ def test_warning_hours_that_cannot_be_are_refused_by_the_field(
     client, alpha, alice, hours, message
 ):
     client.force_login(alice)
-    url = reverse("tenancy:settings", kwargs={"partnership_slug": "alpha"})
-    response = client.post(
-        url,
-        {
-            "name": alpha.name,
-            "breach_warning_hours": hours,
-            "breach_lead_decides_hours": "12",
-        },
-    )
+    url = reverse("breaches:settings", kwargs={"partnership_slug": "alpha"})
+    response = client.post(url, {"breach_warning_hours": hours, "breach_lead_decides_hours": "12"})
     assert response.status_code == 200
     assert message in field_error(response, "breach_warning_hours")
     alpha.refresh_from_db()
     assert alpha.breach_warning_hours == "24, 6, 1"
+
+
+def test_an_administrator_sets_the_hours_and_the_change_is_audited(client, alpha, alice):
+    client.force_login(alice)
+    url = reverse("breaches:settings", kwargs={"partnership_slug": "alpha"})
+    assert (
+        "When DPOs are warned"
+        in client.get(
+            reverse("breaches:register", kwargs={"partnership_slug": "alpha"})
+        ).content.decode()
+    )
+    response = client.post(url, {"breach_warning_hours": "12, 2", "breach_lead_decides_hours": 10})
+    assert response.status_code == 302
+    alpha.refresh_from_db()
+    assert (alpha.breach_warning_hours, alpha.breach_lead_decides_hours) == ("12, 2", 10)
+    with scope(partnership=alpha):
+        entry = AuditEntry.objects.get(action="partnership.changed")
+    assert entry.changes["breach_warning_hours"] == ["24, 6, 1", "12, 2"]

@@ -16,9 +16,6 @@ from .factories import OrganisationFactory, UserFactory, make_invitation, make_m
 from .pages import form_errors
 from .pages import page_html as text
 
-# The settings page posts the breach hours with the rest.
-BREACH_HOURS = {"breach_warning_hours": "24, 6, 1", "breach_lead_decides_hours": "12"}
-
 # --- Choosing a partnership --------------------------------------------------------------
 
 
@@ -210,7 +207,7 @@ def admin_client(client, alice):
 def test_settings_change_name_and_mfa_with_an_audit_entry(admin_client, alpha):
     response = admin_client.post(
         "/p/alpha/settings/",
-        {"name": "Alpha Forum", "description": "Renamed", "mfa_required": "on", **BREACH_HOURS},
+        {"name": "Alpha Forum", "description": "Renamed", "mfa_required": "on"},
     )
 
     assert response.status_code == 302
@@ -227,9 +224,7 @@ def test_settings_change_name_and_mfa_with_an_audit_entry(admin_client, alpha):
 
 
 def test_settings_saved_message(admin_client, alpha):
-    response = admin_client.post(
-        "/p/alpha/settings/", {"name": "Alpha Forum", **BREACH_HOURS}, follow=True
-    )
+    response = admin_client.post("/p/alpha/settings/", {"name": "Alpha Forum"}, follow=True)
     assert "The partnership's settings have been saved." in text(response)
     assert "Alpha Forum" in text(response)
 
