@@ -389,3 +389,25 @@ def test_a_breach_is_logged_told_decided_reported_to_the_ico_and_closed(
     assert answer.value.status == 404
     expect(wrong.get_by_role("heading", level=1)).to_have_text("This link is not valid")
     assert not partner.unchecked
+
+
+def test_an_administrator_sets_when_dpos_are_warned(journey, alpha, alice):
+    journey.sign_in_as(alice)
+    page = journey.visit("/p/alpha/breaches/")
+    journey.click(page.get_by_role("link", name="When DPOs are warned"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Breach deadlines: warnings and the lead's decision"
+    )
+    page.get_by_label("Warn before a breach deadline (hours)").fill("24, six")
+    journey.click(page.get_by_role("button", name="Save"))
+    expect(page.get_by_role("alert").filter(has_text="There is a problem")).to_contain_text(
+        "Enter whole numbers of hours separated by commas, such as 24, 6, 1."
+    )
+    page.get_by_label("Warn before a breach deadline (hours)").fill("12, 2")
+    journey.click(page.get_by_role("button", name="Save"))
+    expect(page.get_by_role("alert")).to_contain_text(
+        "The breach deadlines' hours have been saved."
+    )
+    alpha.refresh_from_db()
+    assert alpha.breach_warning_hours == "12, 2"
+    assert not journey.unchecked
