@@ -516,7 +516,7 @@ def acknowledge(involved: InvolvedPartner, *, who: str) -> InvolvedPartner:
     log_action(
         involved.breach.partnership,
         "breach.acknowledged",
-        f"{involved.partner.organisation} acknowledged breach {involved.breach.reference}",
+        f"{involved.partner.organisation} acknowledged breach {involved.breach.reference} ({who})",
         involved.breach,
     )
     return involved
@@ -544,7 +544,7 @@ def give_view(involved: InvolvedPartner, *, view: str, reason: str, who: str) ->
         breach.partnership,
         "breach.view_given",
         f"{involved.partner.organisation}'s view on breach {breach.reference}: "
-        f"{View(view).label.lower()}",
+        f"{View(view).label.lower()} ({who})",
         breach,
         {"view": [None, view]},
     )

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django_scopes import scope, scopes_disabled
 
+from accord.kernel.context import acting
 from accord.kernel.forms import add_form_errors, posted
 from signatories.models import Partner
 from signatories.tokens import TOKEN_MAX_LENGTH
@@ -831,7 +832,8 @@ def notice_link(request: HttpRequest, token: str) -> HttpResponse:
     if involved is None:
         return _link_problem(request)
     breach = involved.breach
-    with scope(partnership=breach.partnership):
+    # What the link does is recorded for the partner it acts for (nobody is signed in).
+    with scope(partnership=breach.partnership), acting(organisation=involved.partner.organisation):
         return _notice_page(request, involved, breach, token)
 
 

@@ -171,6 +171,14 @@ def test_a_partner_without_an_account_gives_its_view_through_the_emailed_link(
         involved = InvolvedPartner.objects.get(breach=breach, partner=linked)
     assert involved.individuals_view == Individuals.TELL
     assert "They should hear it from us both." in page_text(client.get(link))
+    # The breach's timeline says who gave it, and for whom.
+    client.force_login(dpo)
+    detail = reverse(
+        "breaches:detail", kwargs={"partnership_slug": alpha.slug, "breach_id": breach.pk}
+    )
+    timeline = page_text(client.get(detail))
+    assert "(Bo Khan, DPO, Essex Cares Ltd (the e-mailed link))" in timeline
+    assert "For Essex Cares Ltd, through the e-mailed link" in timeline
 
 
 def test_when_the_risk_is_not_high_the_reporting_organisations_decision_stands(
