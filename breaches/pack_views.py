@@ -13,10 +13,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
 from documents.layout import css_string
+from documents.pdf import html_to_pdf
 from signatories.models import Partner
 from tenancy.permissions import requires
 from tenancy.roles import Perm
@@ -48,8 +47,8 @@ def pack_page(request: HttpRequest, breach_id: int) -> HttpResponse:
 
 
 def render_pdf(report: pack.Pack) -> bytes:
-    """The pack as a tagged PDF (PDF/UA), fonts and layout as the documents' PDFs; nothing
-    outside the template is fetched (data: URLs only). Not sealed: it is a working copy."""
+    """The pack as a tagged PDF, fonts and layout as the documents' PDFs. Not sealed: it is a
+    working copy."""
     breach = report.breach
     markup = render_to_string(
         PDF_TEMPLATE,
@@ -62,8 +61,7 @@ def render_pdf(report: pack.Pack) -> bytes:
             ),
         },
     )
-    fetcher = URLFetcher(allowed_protocols={"data"})
-    return HTML(string=markup, url_fetcher=fetcher).write_pdf(pdf_variant="pdf/ua-1")
+    return html_to_pdf(markup)
 
 
 @never_cache

@@ -608,6 +608,14 @@ def lead_may_decide(breach: BreachReport, now: datetime | None = None) -> bool:
     return disagree(breach) or late or breach.lead_asked_at is not None
 
 
+def too_soon_for_the_lead(breach: BreachReport) -> str:
+    return (
+        "The partners still have time to agree: the lead organisation decides when they "
+        f"disagree, or {breach.partnership.breach_lead_decides_hours} hours before the ICO "
+        "deadline."
+    )
+
+
 @transaction.atomic
 def lead_decides(breach: BreachReport, *, by, decision: str, reason: str) -> BreachReport:
     breach = _lock(breach)
@@ -620,11 +628,7 @@ def lead_decides(breach: BreachReport, *, by, decision: str, reason: str) -> Bre
     if breach.ico_decision:
         raise ValidationError("The decision on notifying the ICO has been made already.")
     if not lead_may_decide(breach):
-        raise ValidationError(
-            "The partners still have time to agree: the lead organisation decides when they "
-            f"disagree, or {breach.partnership.breach_lead_decides_hours} hours before the ICO "
-            "deadline."
-        )
+        raise ValidationError(too_soon_for_the_lead(breach))
     if decision not in View.values:
         raise ValidationError({"decision": "Choose whether to notify the ICO."})
     if not reason.strip():

@@ -627,12 +627,7 @@ def lead(request: HttpRequest, breach_id: int) -> HttpResponse:
         messages.info(request, "The decision on notifying the ICO has been made already.")
         return _to_breach(request, breach)
     if not services.lead_may_decide(breach):
-        messages.info(
-            request,
-            "The partners still have time to agree: the lead organisation decides when they "
-            f"disagree, or {breach.partnership.breach_lead_decides_hours} hours before the ICO "
-            "deadline.",
-        )
+        messages.info(request, services.too_soon_for_the_lead(breach))
         return _to_breach(request, breach)
     if not access.is_lead_dpo(request.membership, breach):
         raise PermissionDenied(

@@ -205,12 +205,16 @@ def _signed_on(row: SignatoryRow) -> str:
     return layout.uk_date(row.signed_on)
 
 
-def render_pdf(content: PdfContent) -> bytes:
-    """The PDF, unsealed: cover, version control, contents, text, tables, certificate."""
-    markup = render_to_string(TEMPLATE, _context(content))
-    # Nothing outside the template is fetched: data: URLs only.
+def html_to_pdf(markup: str) -> bytes:
+    """Any of Accord's printed pages as a tagged PDF (PDF/UA). Nothing outside the markup is
+    fetched: data: URLs only."""
     fetcher = URLFetcher(allowed_protocols={"data"})
     return HTML(string=markup, url_fetcher=fetcher).write_pdf(pdf_variant="pdf/ua-1")
+
+
+def render_pdf(content: PdfContent) -> bytes:
+    """The PDF, unsealed: cover, version control, contents, text, tables, certificate."""
+    return html_to_pdf(render_to_string(TEMPLATE, _context(content)))
 
 
 def _file_name(content: PdfContent, state: str) -> str:
