@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "signatories",
     "protocols",
     "agreements",
+    "reviews",
     "breaches",
     "accord",
 ]

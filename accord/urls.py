@@ -19,6 +19,7 @@ partnership_pages = [
     path("", include("signatories.urls")),
     path("protocols/", include("protocols.urls")),
     path("agreements/", include("agreements.urls")),
+    path("reviews/", include("reviews.urls")),
     path("breaches/", include("breaches.urls")),
 ]
 
@@ -39,6 +40,9 @@ urlpatterns = [
     # Reached by e-mailed links and by the public: no membership needed.
     path("", include("signatories.signing_urls")),
     path("", include("breaches.link_urls")),
+    path("", include("reviews.link_urls")),
+    path("", include("reviews.monitoring_link_urls")),
+    path("", include("reviews.calendar_urls")),
     path("public/<slug:slug>/", include("protocols.public_urls")),
     path("admin/", admin.site.urls),
 ]

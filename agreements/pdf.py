@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from documents.models import RenderedPdf
-from documents.pdf import PdfContent, RevisionRow, stored_pdf
+from documents.pdf import PdfContent, RevisionRow, noted_revisions, stored_pdf
 from signatories.pdf_rows import pdf_signing_rows
 
 from .models import SIGNED_STATUSES, Agreement
@@ -40,7 +40,8 @@ def revisions(agreement: Agreement) -> tuple[RevisionRow, ...]:
                 summary=version.change_summary or "First version.",
             )
         )
-    return tuple(rows)
+    shown = {v.document_id: v.version_label for v in chain if v.document_id is not None}
+    return tuple(rows) + noted_revisions(shown)
 
 
 def pdf_content(agreement: Agreement) -> PdfContent:

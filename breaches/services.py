@@ -20,6 +20,7 @@ from accord.kernel.cadences import BREACH_WARNINGS
 from accord.kernel.mail import send_templated_email_each
 from agreements.models import Agreement
 from protocols.models import Protocol
+from reviews import services as review_services
 from signatories.models import Partner, PartnerStatus
 from signatories.tokens import TOKEN_MAX_LENGTH, hash_token, new_token
 from tenancy.audit import log_action
@@ -282,6 +283,10 @@ def log_breach(
         f"Breach {breach.reference} logged by {reporting.organisation}: {breach.title}",
         breach,
         {"detected_at": [None, breach.detected_at], "aware_at": [None, breach.aware_at]},
+    )
+    review_services.after_breach(
+        [*agreements, *([protocol] if protocol else [])],
+        detected_on=timezone.localdate(breach.detected_at),
     )
     return breach
 

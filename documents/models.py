@@ -88,3 +88,27 @@ class RenderedPdf(models.Model):
 
     def __str__(self) -> str:
         return f"PDF of {self.document}"
+
+
+class RevisionNote(models.Model):
+    """A line of a document's revision table that is not a new version: a review that left
+    the frozen version as it was ("Reviewed, no change")."""
+
+    partnership = models.ForeignKey(
+        "tenancy.Partnership", on_delete=models.CASCADE, related_name="+"
+    )
+    document = models.ForeignKey(
+        FrozenDocument, on_delete=models.PROTECT, related_name="revision_notes"
+    )
+    on = models.DateField()
+    author = models.CharField(max_length=200, blank=True)
+    summary = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ScopedManager(partnership="partnership")
+
+    class Meta:
+        ordering = ["on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.on:%d/%m/%Y}: {self.summary}"

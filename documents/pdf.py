@@ -20,7 +20,7 @@ from weasyprint.urls import URLFetcher
 
 from . import layout
 from .markup import sanitise_html
-from .models import FrozenDocument, RenderedPdf
+from .models import FrozenDocument, RenderedPdf, RevisionNote
 from .seal import ensure_configured, seal
 from .services import require_scope, sha256_of_bytes
 
@@ -37,6 +37,16 @@ class RevisionRow:
     date: datetime.date
     author: str
     summary: str
+
+
+def noted_revisions(labels: dict[int, str]) -> tuple[RevisionRow, ...]:
+    """The revision table's rows that are not versions (`RevisionNote`: "Reviewed, no
+    change"), for the frozen documents given as {document id: version label}, oldest first."""
+    notes = RevisionNote.objects.filter(document_id__in=list(labels)).order_by("on", "pk")
+    return tuple(
+        RevisionRow(version=labels[n.document_id], date=n.on, author=n.author, summary=n.summary)
+        for n in notes
+    )
 
 
 @dataclass(frozen=True)

@@ -70,14 +70,12 @@ class ProtocolSettingsForm(forms.ModelForm):
             "date_in_force",
             "notice_weeks",
             "review_months",
-            "next_review_on",
             "remind_every_days",
             "max_reminders",
         ]
         labels = {
             "purposes": "Purposes of sharing",
             "date_in_force": "Date in force (dd/mm/yyyy)",
-            "next_review_on": "Next review date (dd/mm/yyyy)",
             "notice_weeks": "Notice period for withdrawal (weeks)",
             "review_months": "Review every (months)",
             "remind_every_days": "Remind partners who have not signed every (days)",
@@ -86,7 +84,8 @@ class ProtocolSettingsForm(forms.ModelForm):
         help_texts = {
             "purposes": "The purposes the partners have agreed to share information for.",
             "date_in_force": "Set when every partner asked has signed the first version.",
-            "next_review_on": "Set when a version is signed, from the review period.",
+            "review_months": "Once the protocol is in force, its review page keeps its "
+            "schedule.",
         }
         widgets = {"purposes": forms.Textarea(attrs={"rows": 5})}
         field_classes = dict.fromkeys(
@@ -95,7 +94,6 @@ class ProtocolSettingsForm(forms.ModelForm):
         error_messages = {
             "title": {"required": "Enter the protocol's title."},
             "date_in_force": DATE_ERROR,
-            "next_review_on": DATE_ERROR,
             "notice_weeks": {
                 "required": "Enter the notice period in weeks.",
                 "invalid": "Enter the notice period as a whole number of weeks.",
@@ -105,7 +103,7 @@ class ProtocolSettingsForm(forms.ModelForm):
             "review_months": {
                 "required": "Enter how often the protocol is reviewed, in months.",
                 "invalid": "Enter the review period as a whole number of months.",
-                "max_value": "Review the protocol at least every 60 months.",
+                "max_value": "Review the protocol at least every 120 months.",
                 "min_value": "The review period must be at least 1 month.",
             },
             "remind_every_days": {

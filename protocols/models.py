@@ -33,7 +33,7 @@ class Protocol(models.Model):
     review_months = models.PositiveSmallIntegerField(
         "review every (months)",
         default=12,
-        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
     )
     next_review_on = models.DateField("next review date", null=True, blank=True)
     remind_every_days = models.PositiveSmallIntegerField(

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from documents.models import RenderedPdf
-from documents.pdf import PdfContent, RevisionRow, stored_pdf
+from documents.pdf import PdfContent, RevisionRow, noted_revisions, stored_pdf
 from signatories.pdf_rows import pdf_signing_rows
 from signatories.tables import signing_summary
 
@@ -22,8 +22,13 @@ def revisions(version: ProtocolVersion) -> tuple[RevisionRow, ...]:
         .select_related("author")
         .order_by("major", "minor")
     )
+    shown = {}
     for v in earlier:
-        if (v.major, v.minor) > (version.major, version.minor) or not v.change_summary:
+        if (v.major, v.minor) > (version.major, version.minor):
+            continue
+        if v.document_id is not None:
+            shown[v.document_id] = v.number
+        if not v.change_summary:
             continue
         when = v.approved_at or v.created_at
         rows.append(
@@ -34,7 +39,7 @@ def revisions(version: ProtocolVersion) -> tuple[RevisionRow, ...]:
                 summary=v.change_summary,
             )
         )
-    return tuple(rows)
+    return tuple(rows) + noted_revisions(shown)
 
 
 def pdf_content(version: ProtocolVersion, *, public: bool = False) -> PdfContent:

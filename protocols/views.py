@@ -13,6 +13,7 @@ from accord.kernel import flags
 from accord.kernel.forms import add_form_errors, posted, report_refusal
 from documents.markup import render_markdown
 from documents.models import FrozenDocument
+from documents.pdf import noted_revisions
 from signatories.models import Signature
 from signatories.tables import signing_summary, signing_table
 from tenancy.permissions import requires
@@ -270,7 +271,12 @@ def retire(request, protocol_id: int):
 def versions(request, protocol_id: int):
     protocol = _protocol(protocol_id)
     rows = list(protocol.versions.select_related("author").order_by("-major", "-minor"))
-    return render(request, "protocols/versions.html", {"protocol": protocol, "versions": rows})
+    notes = noted_revisions({v.document_id: v.number for v in rows if v.document_id})
+    return render(
+        request,
+        "protocols/versions.html",
+        {"protocol": protocol, "versions": rows, "notes": notes[::-1]},
+    )
 
 
 @requires(Perm.DRAFT_DOCUMENTS)

@@ -47,6 +47,7 @@ from .factories import (
     open_request,
     protocol_records,
 )
+from .review_factories import review_records
 
 SLUG = "partnership_slug"
 
@@ -145,6 +146,8 @@ URL_ARGUMENTS: dict[str, Callable[[World], object]] = {
     # obligation.
     "breach_id": lambda w: breach_records(w.partnership)[0].pk,
     "obligation_id": lambda w: breach_records(w.partnership)[1].pk,
+    # Made on first use: a protocol in force, and the review cycle it started.
+    "cycle_id": lambda w: review_records(w.partnership).pk,
 }
 
 

@@ -42,7 +42,6 @@ from .common import (
 )
 from .legislation import ensure_legislation
 from .queries import (
-    add_months,
     everyone_signed,
     latest_version,
     render_version_html,
@@ -58,7 +57,6 @@ SETTINGS_FIELDS = [
     "date_in_force",
     "notice_weeks",
     "review_months",
-    "next_review_on",
     "remind_every_days",
     "max_reminders",
 ]
@@ -451,16 +449,15 @@ def complete_signed_versions() -> list[ProtocolVersion]:
 
 def complete_if_signed(version: ProtocolVersion) -> bool:
     """A version out for signature that every partner asked (and not withdrawn) has signed
-    becomes signed: in force from today if it was not already, next review set, earlier
+    becomes signed: in force from today if it was not already (its review cycle starts), earlier
     versions superseded. Call it with the version locked. False when it is not complete."""
     if version.status != VersionStatus.FOR_SIGNATURE or not everyone_signed(version):
         return False
     protocol = Protocol.objects.select_for_update().get(pk=version.protocol_id)
-    before = snapshot(protocol, ["date_in_force", "next_review_on"])
-    today = timezone.localdate()
-    protocol.date_in_force = protocol.date_in_force or today
-    protocol.next_review_on = add_months(today, protocol.review_months)
-    protocol.save(update_fields=["date_in_force", "next_review_on"])
+    before = snapshot(protocol, ["date_in_force"])
+    protocol.date_in_force = protocol.date_in_force or timezone.localdate()
+    # Saving it starts the protocol's review cycle (reviews), which sets its next review.
+    protocol.save(update_fields=["date_in_force"])
     version.protocol = protocol
 
     def apply(v: ProtocolVersion) -> None:
@@ -473,7 +470,7 @@ def complete_if_signed(version: ProtocolVersion) -> bool:
         apply=apply,
         locked=True,
         summary=lambda v: f"Every partner asked has signed {v}",
-        changes=diff(before, snapshot(protocol, ["date_in_force", "next_review_on"])),
+        changes=diff(before, snapshot(protocol, ["date_in_force"])),
     )
     _supersede_earlier(version)
     return True

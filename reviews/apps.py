@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ReviewsConfig(AppConfig):
+    name = "reviews"
+    verbose_name = "Reviews and monitoring"
+
+    def ready(self) -> None:
+        from . import registrations  # noqa: F401

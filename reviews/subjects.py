@@ -1,0 +1,120 @@
+"""What a review cycle is about, whether a protocol or an agreement: its title, lead, parties,
+sections and pages, asked the same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.urls import reverse
+
+from agreements.models import Agreement, AgreementStatus
+from protocols.models import Protocol, ProtocolVersion
+from protocols.services import in_force_version
+from signatories.models import AuthorisedSignatory, Organisation, Partner, PartnerStatus
+
+from .models import ReviewCycle
+
+
+@dataclass(frozen=True)
+class SectionText:
+    key: str
+    position: int
+    title: str
+    body: str
+
+
+def title_of(cycle: ReviewCycle) -> str:
+    if cycle.protocol_id:
+        return cycle.protocol.title
+    return f"{cycle.agreement.reference} {cycle.agreement.title}"
+
+
+def kind_label(cycle: ReviewCycle) -> str:
+    return "Protocol" if cycle.protocol_id else "Agreement"
+
+
+def lead_of(cycle: ReviewCycle) -> Partner:
+    return cycle.document.lead
+
+
+def document_path(cycle: ReviewCycle) -> str:
+    slug = cycle.partnership.slug
+    if cycle.protocol_id:
+        return reverse(
+            "protocols:detail", kwargs={"partnership_slug": slug, "protocol_id": cycle.protocol_id}
+        )
+    return reverse(
+        "agreements:detail", kwargs={"partnership_slug": slug, "agreement_id": cycle.agreement_id}
+    )
+
+
+def cycle_link(cycle: ReviewCycle) -> str:
+    return settings.SITE_URL + reverse(
+        "reviews:cycle",
+        kwargs={"partnership_slug": cycle.partnership.slug, "cycle_id": cycle.pk},
+    )
+
+
+def version_in_force(cycle: ReviewCycle) -> ProtocolVersion | Agreement | None:
+    if cycle.protocol_id:
+        return in_force_version(cycle.protocol)
+    return cycle.agreement if cycle.agreement.status == AgreementStatus.ACTIVE else None
+
+
+def version_label(cycle: ReviewCycle) -> str:
+    current = version_in_force(cycle)
+    if current is None:
+        return ""
+    return current.number if cycle.protocol_id else current.version_label
+
+
+def sections(cycle: ReviewCycle, current=None) -> list[SectionText]:
+    """The sections of the version in force, in order: what parties comment on."""
+    current = current if current is not None else version_in_force(cycle)
+    if current is None:
+        return []
+    if cycle.protocol_id:
+        rows = current.sections.order_by("position", "id")
+        return [SectionText(str(s.pk), i, s.title, s.body) for i, s in enumerate(rows, 1)]
+    rows = current.sections.order_by("position", "id")
+    return [SectionText(s.key, i, s.title, s.body) for i, s in enumerate(rows, 1)]
+
+
+def parties(cycle: ReviewCycle) -> list[Partner]:
+    """Who is asked for feedback: a protocol's active partners, an agreement's parties that are
+    still active partners."""
+    active = Partner.objects.filter(status=PartnerStatus.ACTIVE).select_related("organisation")
+    if cycle.protocol_id:
+        return list(active.order_by("organisation__name"))
+    ids = cycle.agreement.parties.values_list("partner_id", flat=True)
+    return list(active.filter(pk__in=ids).order_by("organisation__name"))
+
+
+def is_party(cycle: ReviewCycle, partner: Partner) -> bool:
+    return partner.status == PartnerStatus.ACTIVE and any(
+        p.pk == partner.pk for p in parties(cycle)
+    )
+
+
+def contacts(partner_ids: list[int]) -> dict[int, list[str]]:
+    """Each partner's contacts for reviews: its confirmed authorised signatories and its
+    organisation's confirmed data protection address (one query each)."""
+    found: dict[int, set[str]] = {pk: set() for pk in partner_ids}
+    for pk, email in AuthorisedSignatory.objects.filter(
+        partner_id__in=partner_ids, is_active=True, confirmed_at__isnull=False
+    ).values_list("partner_id", "email"):
+        found[pk].add(email.strip().lower())
+    for pk, email in (
+        Organisation.objects.filter(partners__pk__in=partner_ids)
+        .exclude(data_protection_email="")
+        .filter(data_protection_email_confirmed_at__isnull=False)
+        .values_list("partners__pk", "data_protection_email")
+    ):
+        found[pk].add(email.strip().lower())
+    return {pk: sorted(e for e in emails if e) for pk, emails in found.items()}
+
+
+def cycle_of(document: Protocol | Agreement) -> ReviewCycle | None:
+    field = "protocol" if isinstance(document, Protocol) else "agreement"
+    return ReviewCycle.objects.filter(**{field: document}).first()
