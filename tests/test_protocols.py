@@ -479,7 +479,6 @@ def test_settings_change_is_saved_and_audited_with_before_and_after(
             "date_in_force": "",
             "notice_weeks": "6",
             "review_months": "24",
-            "next_review_on": "31/03/2027",
             "remind_every_days": "5",
             "max_reminders": "2",
         },
@@ -492,10 +491,9 @@ def test_settings_change_is_saved_and_audited_with_before_and_after(
         new_lead,
         6,
     )
-    assert str(protocol.next_review_on) == "2027-03-31"
     changes = audit(alpha, "protocol.changed")[0].changes
     assert changes["notice_weeks"] == [4, 6]
-    assert changes["next_review_on"] == [None, "2027-03-31"]
+    assert changes["review_months"] == [12, 24]
 
 
 def test_settings_refuse_bad_values_with_messages_by_the_fields(client, alpha, protocol, manager):
@@ -508,7 +506,6 @@ def test_settings_refuse_bad_values_with_messages_by_the_fields(client, alpha, p
             "lead": protocol.lead_id,
             "notice_weeks": "60",
             "review_months": "0",
-            "next_review_on": "31 Febtober",
             "remind_every_days": "7",
             "max_reminders": "3",
         },
@@ -521,7 +518,6 @@ def test_settings_refuse_bad_values_with_messages_by_the_fields(client, alpha, p
     assert field_error(response, "review_months") == (
         "Error: The review period must be at least 1 month."
     )
-    assert field_error(response, "next_review_on") == "Error: Enter a date like 31/03/2026."
     assert fresh(protocol).notice_weeks == 4
 
 

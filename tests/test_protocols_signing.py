@@ -272,7 +272,8 @@ def test_when_every_partner_signs_the_version_is_signed_and_in_force(
     assert version.status == VersionStatus.SIGNED
     assert version.signed_at is not None
     assert protocol.date_in_force == today
-    assert protocol.next_review_on == services.add_months(today, 12)
+    # Its review cycle starts: the first review 6 months on (the partnership's setting).
+    assert protocol.next_review_on == services.add_months(today, 6)
     assert audit(alpha, "protocol.version_signed")
 
 
@@ -654,7 +655,8 @@ def test_a_version_completes_when_the_last_partner_yet_to_sign_withdraws(
     assert second.status == VersionStatus.SIGNED
     assert second.signed_at is not None
     assert fresh(first).status == VersionStatus.SUPERSEDED
-    assert fresh(protocol).next_review_on == services.add_months(timezone.localdate(), 12)
+    # A new version in force keeps the cycle the protocol's first version started.
+    assert fresh(protocol).next_review_on == services.add_months(timezone.localdate(), 6)
     (entry,) = [e for e in audit(alpha, "protocol.version_signed") if "2.0" in e.summary]
     assert entry.summary == f"Every partner asked has signed {second}"
     assert mock.call(render_pdf, alpha.pk, "protocol", second.pk) in render.call_args_list
