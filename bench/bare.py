@@ -72,6 +72,13 @@ TEMPLATES = {
         "<td>{% if not b.is_open %}Closed{% elif b.is_overdue %}Overdue{% else %}Open{% endif %}"
         "</td><td>{{ b.next_due|date:'j M Y, H:i' }}</td></tr>{% endfor %}</table>"
     ),
+    "reviews": (
+        "<h1>Reviews</h1><p>{{ count }}</p><table>{% for r in rows %}<tr>"
+        "<td>{{ r.kind }} {{ r.title }}</td><td>{{ r.lead }}</td>"
+        "<td>{{ r.cycle.next_review_on|date:'j M Y' }} {{ r.status_label.0 }}</td>"
+        "<td>{{ r.answered }} {{ r.asked }}</td><td>{{ r.last_outcome }}</td></tr>{% endfor %}"
+        "</table>"
+    ),
 }
 
 
@@ -176,3 +183,18 @@ def breaches(request, slug: str):
         count = rows.count()
         rows = list(rows[:50])
     return _render(request, "breaches", {"rows": rows, "count": count})
+
+
+@login_required
+def reviews(request, slug: str):
+    from reviews import queries, schedule
+
+    partnership = get_object_or_404(Partnership, slug=slug)
+    with scope(partnership=partnership):
+        # The dashboard's first page of 50 and its count: the same query as the app's page.
+        today = timezone.localdate()
+        rules = schedule.settings_for(partnership.pk)
+        cycles = queries.dashboard_cycles(today=today, rules=rules)
+        count = cycles.count()
+        rows = queries.rows(list(cycles[:50]), today, rules)
+    return _render(request, "reviews", {"rows": rows, "count": count})

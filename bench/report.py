@@ -215,6 +215,14 @@ def breaches_tables(figures: dict) -> str:
     return table(pages, BREACH_PAGE_COLUMNS) + "\n\n" + table(rows, SWEEP_COLUMNS)
 
 
+REVIEW_PAGE_COLUMNS = [("page", "Reviews page", "<"), *AGREEMENT_PAGE_COLUMNS[1:]]
+
+
+def reviews_table(figures: dict) -> str:
+    pages = [{**page, "note": f"{page['bytes_app_large'] // 1024} KB"} for page in figures["pages"]]
+    return table(pages, REVIEW_PAGE_COLUMNS)
+
+
 def previous() -> dict | None:
     try:
         return json.loads(LATEST.read_text())

@@ -77,13 +77,23 @@ def _arguments(argv):
         "due selection)",
     )
     parser.add_argument(
+        "--no-reviews",
+        action="store_true",
+        help="skip the review dashboard figures (10,000 protocols in force)",
+    )
+    parser.add_argument(
+        "--no-calendar",
+        action="store_true",
+        help="skip the calendar feed figures (a person in 20 partnerships)",
+    )
+    parser.add_argument(
         "--no-clocks",
         action="store_true",
         help="skip the clocks and outbox figures (due selection, delivery rate, reminder latency)",
     )
     parser.add_argument(
         "--only",
-        choices=["clocks"],
+        choices=["clocks", "calendar"],
         help="take only these figures (on a fresh database, without the seeded partnerships)",
     )
     parser.add_argument(
@@ -257,8 +267,19 @@ def _clocks_only(args, database_url: str) -> int:
     return 1 if clocks.failed(figures) else 0
 
 
+def _calendar_only(args, database_url: str) -> int:
+    """`--only calendar`: the calendar feed's figures on a fresh database (bench/calendar.py)."""
+    name = f"{database.BENCH_DB_NAME}_calendar"
+    _setup_django(database.bench_url(database_url, name))  # no connection until migrate
+    from . import calendar
+
+    return calendar.run_only(args, database_url, name, say=_say)
+
+
 def main(argv=None) -> int:
     args = _arguments(argv)
+    if args.only == "calendar" and os.environ.get("DATABASE_URL"):
+        return _calendar_only(args, os.environ["DATABASE_URL"])
     if args.only == "clocks":
         database_url = os.environ.get("DATABASE_URL", "")
         if not database_url:
@@ -352,6 +373,30 @@ def main(argv=None) -> int:
                     warmup=args.warmup,
                     say=_say,
                 )
+            review_figures = None
+            if not args.no_reviews:
+                from . import reviews
+
+                _say(
+                    f"Reviews: {reviews.MANY} protocols in force in the large partnership "
+                    f"({reviews.FEW} in the small one), each with its review cycle"
+                )
+                review_figures = reviews.run(
+                    requester,
+                    large.partnership,
+                    small.partnership,
+                    requests=args.requests,
+                    warmup=args.warmup,
+                    say=_say,
+                )
+            calendar_figures = None
+            if not args.no_calendar:
+                from . import calendar
+
+                _say("Calendar feed: a person in 20 partnerships")
+                calendar_figures = calendar.run(
+                    requests=args.requests, warmup=args.warmup, say=_say
+                )
             clock_figures = None
             if not args.no_clocks:
                 from . import clocks
@@ -437,6 +482,8 @@ def main(argv=None) -> int:
         "protocols": figures,
         "agreements": agreement_figures,
         "breaches": breach_figures,
+        "reviews": review_figures,
+        "calendar": calendar_figures,
         "clocks": clock_figures,
     }
     paths = report.write(result)
@@ -530,6 +577,12 @@ def main(argv=None) -> int:
             f"{breaches.CLOCK_ROWS:,} open clocks."
         )
         _say("")
+    if review_figures is not None:
+        _say(report.reviews_table(review_figures))
+        _say("")
+    if calendar_figures is not None:
+        _say(calendar.table(calendar_figures))
+        _say("")
     if clock_figures is not None:
         from . import clocks
 
@@ -560,6 +613,10 @@ def main(argv=None) -> int:
         failed = failed or any(agreement_figures[k]["verdict"] != "OK" for k in ("xlsx", "csv"))
     if breach_figures is not None:
         failed = failed or breaches.failed(breach_figures)
+    if review_figures is not None:
+        failed = failed or any(p["queries_verdict"] != "OK" for p in review_figures["pages"])
+    if calendar_figures is not None:
+        failed = failed or calendar.failed(calendar_figures)
     if clock_figures is not None:
         from . import clocks
 

@@ -14,5 +14,6 @@ urlpatterns = [
     path("bench/<slug:slug>/audit/", bare.audit, name="bench_audit"),
     path("bench/<slug:slug>/agreements/", bare.agreements, name="bench_agreements"),
     path("bench/<slug:slug>/breaches/", bare.breaches, name="bench_breaches"),
+    path("bench/<slug:slug>/reviews/", bare.reviews, name="bench_reviews"),
     path("", include("accord.urls")),
 ]

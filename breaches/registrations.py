@@ -91,3 +91,8 @@ def _settings_changed(sender, instance, **kwargs) -> None:
 
 
 post_save.connect(_settings_changed, sender=Partnership, dispatch_uid="breach_settings")
+from . import calendar  # noqa: E402, F401 (breach deadlines in the calendar feed)
+
+# isort: split
+# The annual review pack's section on breaches (reviews asks; breaches answers).
+from . import review_pack  # noqa: E402, F401

@@ -84,8 +84,7 @@ class ProtocolSettingsForm(forms.ModelForm):
         help_texts = {
             "purposes": "The purposes the partners have agreed to share information for.",
             "date_in_force": "Set when every partner asked has signed the first version.",
-            "review_months": "Once the protocol is in force, its review page keeps its "
-            "schedule.",
+            "review_months": "Once the protocol is in force, its review page keeps its schedule.",
         }
         widgets = {"purposes": forms.Textarea(attrs={"rows": 5})}
         field_classes = dict.fromkeys(

@@ -6,4 +6,4 @@ class ReviewsConfig(AppConfig):
     verbose_name = "Reviews and monitoring"
 
     def ready(self) -> None:
-        from . import registrations  # noqa: F401
+        from . import monitoring_clocks, registrations  # noqa: F401

@@ -132,6 +132,40 @@ class ReviewForm(forms.Form):
 
 
 class ReviewSettingsForm(forms.ModelForm):
+    cadence_months = months_field(
+        "Review every (months)",
+        MIN_CADENCE,
+        MAX_CADENCE,
+        "how often documents are reviewed",
+        help_text="For documents that come into force from now on.",
+    )
+    first_review_months = months_field(
+        "First review after coming into force (months)",
+        1,
+        MAX_CADENCE,
+        "when the first review falls",
+        help_text="6 in the Leeds protocol; 12 for a yearly cycle.",
+    )
+    feedback_months = forms.TypedChoiceField(
+        label="Ask the parties for feedback",
+        choices=FEEDBACK_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how early the parties are asked for feedback."},
+    )
+    due_soon_months = months_field(
+        "Tell the lead organisation ahead of the review (months)",
+        1,
+        12,
+        "how early the lead organisation is told",
+    )
+    lapsed_months = months_field(
+        "A review is lapsed when overdue by more than (months)",
+        1,
+        24,
+        "when an overdue review is lapsed",
+    )
+
     class Meta:
         model = ReviewSettings
         fields = [
@@ -141,37 +175,6 @@ class ReviewSettingsForm(forms.ModelForm):
             "due_soon_months",
             "lapsed_months",
         ]
-        labels = {
-            "cadence_months": "Review every (months)",
-            "first_review_months": "First review after coming into force (months)",
-            "feedback_months": "Ask the parties for feedback",
-            "due_soon_months": "Tell the lead organisation ahead of the review (months)",
-            "lapsed_months": "A review is lapsed when overdue by more than (months)",
-        }
-        help_texts = {
-            "cadence_months": "For documents that come into force from now on.",
-            "first_review_months": "6 in the Leeds protocol; 12 for a yearly cycle.",
-        }
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        bounds = {
-            "cadence_months": (MIN_CADENCE, MAX_CADENCE, "how often documents are reviewed"),
-            "first_review_months": (1, MAX_CADENCE, "when the first review falls"),
-            "due_soon_months": (1, 12, "how early the lead organisation is told"),
-            "lapsed_months": (1, 24, "when an overdue review is lapsed"),
-        }
-        for name, (low, high, what) in bounds.items():
-            field = months_field(self.fields[name].label, low, high, what)
-            field.help_text = self.fields[name].help_text
-            self.fields[name] = field
-        self.fields["feedback_months"] = forms.TypedChoiceField(
-            label="Ask the parties for feedback",
-            choices=FEEDBACK_CHOICES,
-            coerce=int,
-            widget=forms.RadioSelect,
-            error_messages={"required": "Choose how early the parties are asked for feedback."},
-        )
 
 
 class FeedbackIdentityForm(forms.Form):

@@ -1,3 +1,13 @@
-"""Filled in by its feature."""
+"""Reached by e-mailed links: a partner's yearly confirmation (no account needed)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import monitoring_link_views
+
+urlpatterns = [
+    path(
+        "confirm/<text:token>/",
+        monitoring_link_views.confirmation_link,
+        name="review_confirmation",
+    ),
+]

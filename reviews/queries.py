@@ -128,16 +128,3 @@ def rows(cycles, today: date, rules) -> list[Row]:
             )
         )
     return found
-
-
-_panels: list = []
-
-
-def register_panel(panel) -> None:
-    """A part of the dashboard another module adds (monitoring's confirmations): a callable
-    taking the request and returning {"template": ..., **context}, or None."""
-    _panels.append(panel)
-
-
-def dashboard_panels(request) -> list[dict]:
-    return [found for panel in _panels if (found := panel(request)) is not None]

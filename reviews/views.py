@@ -19,7 +19,7 @@ from tenancy.lifecycle import membership_of
 from tenancy.permissions import requires
 from tenancy.roles import Perm
 
-from . import queries, schedule, services, subjects
+from . import monitoring, queries, schedule, services, subjects
 from .forms import (
     BringForwardForm,
     DashboardFilterForm,
@@ -73,6 +73,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         rules=rules,
     )
     page = Paginator(cycles, PER_PAGE).get_page(request.GET.get("page"))
+    may_manage = _may_manage(request)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -84,8 +85,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "rows": queries.rows(page.object_list, today, rules),
             "rules": rules,
             "query": query.urlencode(),
-            "may_manage": _may_manage(request),
-            "extra_panels": queries.dashboard_panels(request),
+            "may_manage": may_manage,
+            "confirmations": monitoring.confirmation_status() if may_manage else None,
         },
     )
 

@@ -47,6 +47,12 @@ def dashboard(client, **query):
     return client.get(reverse("reviews:dashboard", kwargs={"partnership_slug": "alpha"}), query)
 
 
+def table(response) -> str:
+    """The text of the dashboard's table, from its caption on."""
+    text = page_text(response)
+    return text[text.index(" in force Document") :]
+
+
 @pytest.fixture
 def four(alpha, county):
     """One document in each state: lapsed, overdue, due soon, on track."""
@@ -65,21 +71,21 @@ def four(alpha, county):
 
 def test_every_document_in_force_due_and_overdue_first_with_its_status(client, steering, four):
     client.force_login(steering)
-    text = page_text(dashboard(client))
+    text = table(dashboard(client))
     order = [text.index(t) for t in ("Lapsed ISP", "Overdue ISP", "Soon ISP", "Later ISP")]
     assert order == sorted(order)
     assert "Lapsed ISP Essex County Council" in text
     for tag in ("Lapsed", "Overdue", "Due soon", "On track"):
         assert tag in text
-    assert "4 documents in force" in text
+    assert "4 documents in force" in page_text(dashboard(client))
 
 
 def test_filters_choose_by_status_and_kind(client, steering, four, alpha, county):
     agreement_in_force(alpha, lead=county, title="Hospital discharge")
     client.force_login(steering)
-    text = page_text(dashboard(client, status="overdue"))
+    text = table(dashboard(client, status="overdue"))
     assert "Overdue ISP" in text and "Lapsed ISP" not in text and "Soon ISP" not in text
-    text = page_text(dashboard(client, kind="agreement"))
+    text = table(dashboard(client, kind="agreement"))
     assert "Hospital discharge" in text and "Later ISP" not in text
     # A choice that is not offered says so, and shows everything else as it was.
     response = dashboard(client, status="everything")
@@ -126,3 +132,11 @@ def test_the_partnership_dashboard_counts_reviews_due(client, steering, four):
     client.force_login(steering)
     page = client.get(reverse("tenancy:dashboard", kwargs={"partnership_slug": "alpha"}))
     assert "3 Reviews due" in page_text(page)
+
+
+def test_monitoring_confirmations_received_and_missing_are_summed_up(client, steering, four):
+    client.force_login(steering)
+    text = page_text(dashboard(client))
+    year = timezone.localdate().year
+    assert f"Monitoring confirmations for {year}: 0 received, 4 missing." in text
+    assert "Soon ISP: 0 received, 1 missing" in text

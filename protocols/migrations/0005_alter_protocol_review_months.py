@@ -5,15 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('protocols', '0004_legislation_sections'),
+        ("protocols", "0004_legislation_sections"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='protocol',
-            name='review_months',
-            field=models.PositiveSmallIntegerField(default=12, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(120)], verbose_name='review every (months)'),
+            model_name="protocol",
+            name="review_months",
+            field=models.PositiveSmallIntegerField(
+                default=12,
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(120),
+                ],
+                verbose_name="review every (months)",
+            ),
         ),
     ]
