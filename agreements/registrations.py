@@ -41,7 +41,7 @@ navigation.register("Agreements", HOME, Perm.VIEW, 15)
 # The card counts what the register it opens lists: every agreement, drafts included.
 dashboard.register(
     "Agreements",
-    lambda partnership: Agreement.objects.count(),
+    lambda partnership, membership: Agreement.objects.count(),
     HOME,
     Perm.VIEW,
     7,

@@ -8,6 +8,7 @@ renders them with a minimal template. The ratio app/bare is what the app's struc
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cache
 
 from django.contrib.auth.decorators import login_required
@@ -29,14 +30,17 @@ from django.template import engines
 from django.utils import timezone
 from django_scopes import scope
 
+from accord.kernel.models import OutboxMessage
+from agreements.models import Agreement
 from breaches.models import BreachReport, Obligation, ObligationState
+from protocols.models import Protocol
 from signatories.models import Partner, PartnerStatus, Signature
 from tenancy.models import AuditEntry, Membership, Partnership
 
 TEMPLATES = {
     "dashboard": (
-        "<h1>{{ partnership.name }}</h1><ul>"
-        "<li>{{ active }} Active partners</li><li>{{ people }} People</li></ul>"
+        "<h1>{{ partnership.name }}</h1><ul>{% for label, count in cards %}"
+        "<li>{{ count }} {{ label }}</li>{% endfor %}</ul>"
         "<table>{% for e in recent %}<tr><td>{{ e.at|date:'SHORT_DATETIME_FORMAT' }}</td>"
         "<td>{{ e.actor_name }}</td><td>{{ e.summary }}</td></tr>{% endfor %}</table>"
     ),
@@ -95,13 +99,39 @@ def _render(request, name: str, context: dict) -> HttpResponse:
 def dashboard(request, slug: str):
     partnership = get_object_or_404(Partnership, slug=slug)
     with scope(partnership=partnership):
+        # The counts on the app's cards (an administrator sees them all), then the latest.
+        soon = timezone.localdate() + timedelta(days=92)
+        cards = [
+            ("Protocols", Protocol.objects.filter(retired_at__isnull=True).count()),
+            ("Agreements", Agreement.objects.count()),
+            ("Active partners", Partner.objects.filter(status=PartnerStatus.ACTIVE).count()),
+            ("Reviews due", _reviews_due(partnership, soon)),
+            ("Open breaches", BreachReport.objects.filter(status="open").count()),
+            ("People", Membership.objects.count()),
+            (
+                "E-mails not delivered",
+                OutboxMessage.objects.filter(
+                    partnership_id=partnership.pk, status="failed"
+                ).count(),
+            ),
+        ]
         context = {
             "partnership": partnership,
-            "active": Partner.objects.filter(status=PartnerStatus.ACTIVE).count(),
-            "people": Membership.objects.count(),
+            "cards": cards,
             "recent": list(AuditEntry.objects.all()[:8]),
         }
     return _render(request, "dashboard", context)
+
+
+def _failed_mail(partnership) -> int:
+    return OutboxMessage.objects.filter(partnership_id=partnership.pk, status="failed").count()
+
+
+def _reviews_due(partnership, soon) -> int:
+    from reviews.models import ReviewCycle, ReviewSettings
+
+    ReviewSettings.objects.filter(partnership=partnership).first()
+    return ReviewCycle.objects.filter(ended_at__isnull=True, next_review_on__lte=soon).count()
 
 
 @login_required
@@ -125,7 +155,7 @@ def audit(request, slug: str):
 
 @login_required
 def agreements(request, slug: str):
-    from agreements.models import Agreement, AgreementParty, DataItem
+    from agreements.models import AgreementParty, DataItem
 
     partnership = get_object_or_404(Partnership, slug=slug)
     with scope(partnership=partnership):

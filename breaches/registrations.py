@@ -4,9 +4,7 @@ from django.db.models.signals import post_delete, post_save
 from django_scopes import scopes_disabled
 
 from accord.kernel import flags, sweeps
-from accord.kernel.context import current_actor
 from tenancy import audit, dashboard, navigation
-from tenancy.lifecycle import membership_of
 from tenancy.models import Membership, Partnership
 from tenancy.roles import Perm
 
@@ -24,9 +22,8 @@ navigation.register("Breaches", "breaches:register", Perm.MANAGE_BREACHES, 50)
 navigation.register("Breach figures", "breaches:figures", Perm.VIEW_BREACH_FIGURES, 55)
 
 
-def _open_breaches(partnership) -> int:
+def _open_breaches(partnership, membership) -> int:
     """Open breaches the member may see (one query)."""
-    membership = membership_of(current_actor().user, partnership.pk)
     return access.visible(membership).filter(status=BreachStatus.OPEN).count()
 
 

@@ -28,7 +28,7 @@ from .services.common import version_link
 navigation.register("Protocols", "protocols:list", Perm.VIEW, 10)
 dashboard.register(
     "Protocols",
-    lambda partnership: Protocol.objects.filter(retired_at__isnull=True).count(),
+    lambda partnership, membership: Protocol.objects.filter(retired_at__isnull=True).count(),
     "protocols:list",
     Perm.VIEW,
     5,

@@ -18,7 +18,7 @@ from . import clocks, queries, services
 navigation.register("Reviews", "reviews:dashboard", Perm.VIEW, 40, prefixes=("reviews/",))
 
 
-def _reviews_due(partnership) -> int:
+def _reviews_due(partnership, membership) -> int:
     """Reviews due within the partnership's notice period, or overdue (one query)."""
     return queries.due_count(partnership)
 

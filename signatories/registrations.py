@@ -4,7 +4,6 @@ from django.db.models.signals import post_save
 from django_scopes import scope
 
 from accord.kernel import sweeps
-from accord.kernel.context import current_actor
 from tenancy import dashboard, directory, navigation
 from tenancy.audit import describe_actions
 from tenancy.roles import Perm
@@ -25,16 +24,16 @@ navigation.register("Partners", "signatories:partners", Perm.VIEW, 20)
 navigation.register("Signing", "signatories:tasks", Perm.SIGN, 60)
 dashboard.register(
     "Active partners",
-    lambda partnership: Partner.objects.filter(status=PartnerStatus.ACTIVE).count(),
+    lambda partnership, membership: Partner.objects.filter(status=PartnerStatus.ACTIVE).count(),
     "signatories:partners",
     Perm.VIEW,
     10,
 )
 
 
-def _signing_tasks(partnership) -> int:
+def _signing_tasks(partnership, membership) -> int:
     """Unanswered requests awaiting the organisation the member acts for (one query)."""
-    organisation = current_actor().organisation
+    organisation = membership.organisation
     return open_request_count(organisation) if organisation is not None else 0
 
 

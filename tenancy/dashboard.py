@@ -14,7 +14,7 @@ from .roles import Perm
 @dataclass(frozen=True)
 class Card:
     label: str
-    count: Callable[[Partnership], int]
+    count: Callable[[Partnership, Membership], int]
     url_name: str
     perm: Perm
     order: int
@@ -24,7 +24,11 @@ _cards: list[Card] = []
 
 
 def register(
-    label: str, count: Callable[[Partnership], int], url_name: str, perm: Perm, order: int
+    label: str,
+    count: Callable[[Partnership, Membership], int],
+    url_name: str,
+    perm: Perm,
+    order: int,
 ) -> None:
     _cards.append(Card(label, count, url_name, perm, order))
 
@@ -33,7 +37,7 @@ def cards_for(partnership: Partnership, membership: Membership) -> list[dict]:
     return [
         {
             "label": card.label,
-            "count": card.count(partnership),
+            "count": card.count(partnership, membership),
             "url": reverse(card.url_name, kwargs={"partnership_slug": partnership.slug}),
         }
         for card in sorted(_cards, key=lambda c: c.order)
@@ -41,4 +45,4 @@ def cards_for(partnership: Partnership, membership: Membership) -> list[dict]:
     ]
 
 
-register("People", lambda p: Membership.objects.count(), "tenancy:people", Perm.VIEW, 90)
+register("People", lambda p, m: Membership.objects.count(), "tenancy:people", Perm.VIEW, 90)

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 
-from accord.kernel.forms import ModelChoiceField
+from accord.kernel.forms import ModelChoiceField, Select
 
 from .audit import ACTIONS
 from .models import Partnership
@@ -140,7 +140,8 @@ class AuditFilterForm(forms.Form):
     q = forms.CharField(
         label="Search", required=False, help_text="Words in the description or the record's name."
     )
-    action = forms.ChoiceField(label="Action", required=False)
+    # Every kind of action Accord records: a long list, written without a template an option.
+    action = forms.ChoiceField(label="Action", required=False, widget=Select)
     actor = forms.CharField(label="Person (name or e-mail)", required=False)
     date_from = forms.DateField(
         label="From (dd/mm/yyyy)",

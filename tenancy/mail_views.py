@@ -25,7 +25,7 @@ def undelivered(partnership_id: int):
     return mine.filter(status=OutboxMessage.Status.FAILED) | mine.filter(**STRUGGLING)
 
 
-def failed_count(partnership) -> int:
+def failed_count(partnership, membership=None) -> int:
     return OutboxMessage.objects.filter(
         partnership_id=partnership.pk, status=OutboxMessage.Status.FAILED
     ).count()

@@ -158,3 +158,54 @@ def test_a_feedback_round_and_a_review(
     journey.click(page.get_by_role("link", name="Open the protocol"))
     journey.click(page.get_by_role("link", name="All versions"))
     expect(page.get_by_text("Reviewed, no change.")).to_be_visible()
+
+
+def confirmation_link(address: str) -> str:
+    for message in mail.outbox:
+        if address in message.to and (
+            found := re.search(r"https?://\S+/confirm/\S+/", message.body)
+        ):
+            return found.group(0)
+    raise AssertionError(f"No confirmation link was sent to {address}")
+
+
+def test_monitoring_the_pack_a_confirmation_and_a_calendar(
+    journey, new_context, base_url, alpha, cycle, steering, county, live_server, settings
+):
+    settings.SITE_URL = live_server.url
+    admin = make_member(alpha, Role.ADMINISTRATOR, organisation=county.organisation).user
+
+    # The steering group asks the partners to confirm, and records a complaint.
+    journey.sign_in_as(steering)
+    page = journey.visit("/p/alpha/reviews/")
+    journey.click(page.get_by_role("link", name=re.compile("^Monitoring")))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Monitoring")
+    journey.click(page.get_by_role("button", name="Ask partners to confirm").first)
+    journey.click(page.get_by_role("button", name="Record the complaint"))
+    expect(page).to_have_title(re.compile("^Error: "))
+    journey.click(page.get_by_role("link", name="The annual review pack"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Annual review pack")
+
+    # Essex Police confirms through its link, with no account.
+    police = Journey(new_context().new_page(), base_url)
+    form = police.visit(confirmation_link(POLICE))
+    expect(form.get_by_role("heading", level=1)).to_have_text("Confirm that Essex ISP is in place")
+    police.click(form.get_by_role("button", name="Confirm for Essex Police"))
+    expect(form).to_have_title(re.compile("^Error: "))
+
+    # Anyone keeps a calendar: the page, then an address made.
+    page = journey.visit("/account/")
+    journey.click(page.get_by_role("link", name="Your calendar"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your calendar")
+    journey.click(page.get_by_role("button", name="Create your calendar address"))
+    expect(page.get_by_label("Calendar address")).to_have_value(re.compile(r"/calendar/\S+\.ics$"))
+
+    # An administrator's review settings, with a slip.
+    admin_journey = Journey(new_context().new_page(), base_url)
+    admin_journey.sign_in_as(admin)
+    page = admin_journey.visit("/p/alpha/reviews/settings/")
+    page.get_by_label("Review every (months)").fill("0")
+    admin_journey.click(page.get_by_role("button", name="Save"))
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Enter how often documents are reviewed between 1 and 120 months."
+    )
