@@ -87,6 +87,11 @@ def review_dates(user, memberships: Sequence[Membership]) -> list[Event]:
     return events
 
 
+def _day_after(day: date) -> date:
+    """The end of an all-day event (the calendar's last day ends where it begins)."""
+    return day + ONE_DAY if day < date.max else day
+
+
 def _review_event(cycle: ReviewCycle) -> Event:
     title = subjects.title_of(cycle)
     kind = subjects.kind_label(cycle)
@@ -94,7 +99,7 @@ def _review_event(cycle: ReviewCycle) -> Event:
         uid=calendar.uid("review", cycle.pk),
         summary=f"Review due: {title}",
         start=cycle.next_review_on,
-        end=cycle.next_review_on + ONE_DAY,
+        end=_day_after(cycle.next_review_on),
         description=(
             f"{kind} of {cycle.partnership.name}: its review is due on "
             f"{_day(cycle.next_review_on)}."
@@ -111,7 +116,7 @@ def _feedback_event(feedback_round: FeedbackRound) -> Event:
         uid=calendar.uid("feedback", feedback_round.pk),
         summary=f"Feedback closes: {title}",
         start=feedback_round.closes_on,
-        end=feedback_round.closes_on + ONE_DAY,
+        end=_day_after(feedback_round.closes_on),
         description=(
             f"The partners' feedback on the {kind} {title} ({cycle.partnership.name}) is due "
             f"by {_day(feedback_round.closes_on)}, for its review on "

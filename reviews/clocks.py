@@ -60,16 +60,19 @@ def notices_sent(cycle: ReviewCycle) -> int:
     return cycle.notices_sent if cycle.notices_for == cycle.next_review_on else 0
 
 
-def notice_due(cycle: ReviewCycle, sent: int | None = None) -> datetime | None:
+def notice_due(cycle: ReviewCycle, sent: int | None = None, rules=None) -> datetime | None:
     """When the next notice is due: the first ahead, the second on the day, then weekly."""
     if cycle.ended_at is not None:
         return None
     sent = notices_sent(cycle) if sent is None else sent
-    rules = schedule.settings_for(cycle.partnership_id)
+    rules = rules or schedule.settings_for(cycle.partnership_id)
     if sent == 0:
         day = add_months(cycle.next_review_on, -rules.due_soon_months)
     else:
-        day = cycle.next_review_on + timedelta(weeks=sent - 1)
+        try:
+            day = cycle.next_review_on + timedelta(weeks=sent - 1)
+        except OverflowError:
+            return None
     return clocks.start_of_day(day)
 
 
@@ -90,7 +93,8 @@ def _notify_lead(clock) -> str | None:
         # Catching up (a date brought forward, a sweep that did not run): only the latest
         # notice due goes, not every one missed.
         stage, now = sent, timezone.now()
-        while stage < sent + 1000 and (later := notice_due(cycle, stage + 1)) and later <= now:
+        rules = schedule.settings_for(cycle.partnership_id)
+        while (later := notice_due(cycle, stage + 1, rules)) and later <= now:
             stage += 1
         claimed = ReviewCycle.objects.filter(
             pk=cycle.pk, notices_for=cycle.notices_for, notices_sent=cycle.notices_sent
@@ -117,8 +121,7 @@ def reminder_due(request: FeedbackRequest) -> datetime | None:
     if feedback_round.closed_at is not None:
         return None
     due = (request.last_reminded_at or request.sent_at) + timedelta(days=REMIND_EVERY_DAYS)
-    closes = clocks.start_of_day(feedback_round.closes_on + timedelta(days=1))
-    return due if due < closes else None
+    return due if due.date() <= feedback_round.closes_on else None
 
 
 def _open_requests():

@@ -63,6 +63,7 @@ def _feedback_page(request: HttpRequest, found: FeedbackRequest) -> HttpResponse
         "reviews/feedback.html",
         {
             "request_": found,
+            "link_partnership": cycle.partnership,
             "organisation": found.partner.organisation,
             "title": subjects.title_of(cycle),
             "kind": subjects.kind_label(cycle).lower(),

@@ -198,6 +198,8 @@ def anniversary(protocol: Protocol, year: int) -> date:
 def _request_day(adopted: date, today: date, unasked: Callable[[], bool]) -> date:
     """This year's anniversary while it is ahead, or passed with a partner `unasked` for
     this year; else next year's. (No request in the year of adoption itself.)"""
+    if adopted.year >= today.year:
+        return add_months(adopted, 12)  # the first anniversary
     this_year = add_months(adopted, 12 * (today.year - adopted.year))
     if this_year > today or (today.year > adopted.year and unasked()):
         return this_year

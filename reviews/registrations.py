@@ -3,6 +3,8 @@ the dashboard's card."""
 
 from __future__ import annotations
 
+import logging
+
 from django.db import transaction
 from django.db.models.signals import post_save
 from django_scopes import scopes_disabled
@@ -15,6 +17,8 @@ from tenancy.roles import Perm
 
 from . import clocks, queries, services
 
+logger = logging.getLogger(__name__)
+
 navigation.register("Reviews", "reviews:dashboard", Perm.VIEW, 40, prefixes=("reviews/",))
 
 
@@ -26,18 +30,24 @@ def _reviews_due(partnership, membership) -> int:
 dashboard.register("Reviews due", _reviews_due, "reviews:dashboard", Perm.VIEW, 25)
 
 
+def _follow(ensure, instance) -> None:
+    """The document's save stands whatever happens to its cycle here: a failure is logged,
+    rolled back to its savepoint, and the `reviews.cycles` sweep tries again."""
+    try:
+        with scopes_disabled(), transaction.atomic():
+            ensure(instance)
+    except Exception:
+        logger.exception("The review cycle of %s could not follow it", instance)
+
+
 def _protocol_saved(sender, instance: Protocol, **kwargs) -> None:
-    if kwargs.get("raw"):
-        return
-    with scopes_disabled(), transaction.atomic():
-        services.ensure_for_protocol(instance)
+    if not kwargs.get("raw"):
+        _follow(services.ensure_for_protocol, instance)
 
 
 def _agreement_saved(sender, instance: Agreement, **kwargs) -> None:
-    if kwargs.get("raw"):
-        return
-    with scopes_disabled(), transaction.atomic():
-        services.ensure_for_agreement(instance)
+    if not kwargs.get("raw"):
+        _follow(services.ensure_for_agreement, instance)
 
 
 post_save.connect(_protocol_saved, sender=Protocol, dispatch_uid="review_cycle_of_protocol")

@@ -77,7 +77,10 @@ def reschedule(cycle: ReviewCycle) -> None:
     """Store the next review date the facts give, copy it to the document's own field (its
     pages and register show it), and bring the cycle's clocks in line."""
     cycle.next_review_on = schedule.next_review_on(cycle)
-    cycle.save()
+    # The schedule's own fields only: the notices' count is the clocks' (a full save from a
+    # copy read earlier could set it back, and a notice go twice).
+    cycle.save(update_fields=[*SCHEDULE_FIELDS, "agreement", "ended_at"])
+    _move_open_round(cycle)
     if cycle.protocol_id:
         Protocol.objects.filter(pk=cycle.protocol_id).update(
             next_review_on=cycle.next_review_on, review_months=cycle.cadence_months
@@ -87,6 +90,21 @@ def reschedule(cycle: ReviewCycle) -> None:
     recompute_cycle(cycle)
 
 
+def _move_open_round(cycle: ReviewCycle) -> None:
+    """A round still open follows its review to the new date: the feedback given stays, and
+    nobody is asked twice."""
+    open_round = FeedbackRound.objects.filter(cycle=cycle, closed_at__isnull=True).first()
+    if open_round is None or open_round.review_on == cycle.next_review_on:
+        return
+    if FeedbackRound.objects.filter(cycle=cycle, review_on=cycle.next_review_on).exists():
+        return
+    open_round.review_on = cycle.next_review_on
+    open_round.closes_on = max(cycle.next_review_on, timezone.localdate())
+    open_round.save(update_fields=["review_on", "closes_on"])
+    for request in open_round.requests.filter(answered_at__isnull=True):
+        recompute_request(request)
+
+
 # --- Cycles follow their documents ---------------------------------------------------------
 
 
@@ -94,22 +112,32 @@ def ensure_for_protocol(protocol: Protocol) -> ReviewCycle | None:
     """A protocol in force has a cycle: its first review falls the partnership's first-review
     period after it came into force. A retired one's cycle ends."""
     cycle = ReviewCycle.objects.filter(protocol=protocol).first()
-    if protocol.retired_at is not None or protocol.date_in_force is None:
-        if cycle is not None and cycle.ended_at is None and protocol.retired_at is not None:
-            _end(cycle)
+    if protocol.retired_at is not None:
+        if cycle is not None and cycle.ended_at is None:
+            _end(_lock(cycle))
         return cycle
     if cycle is not None:
         if cycle.cadence_months != protocol.review_months and protocol.review_months:
+            cycle = _lock(cycle)
             cycle.cadence_months = protocol.review_months
             reschedule(cycle)
         return cycle
-    rules = schedule.settings_for(protocol.partnership_id)
+    # In force: a version signed (a draft's date in force is only planned), and not so far
+    # ahead that no review could be scheduled.
     adopted = protocol.date_in_force
+    if adopted is None or protocol_services.in_force_version(protocol) is None:
+        return None
+    if adopted > protocol_services.add_months(timezone.localdate(), MAX_CADENCE):
+        return None
+    rules = schedule.settings_for(protocol.partnership_id)
+    first = protocol.next_review_on  # a date kept before review cycles existed stands
+    if first is None or first <= adopted:
+        first = protocol_services.add_months(adopted, rules.first_review_months)
     return _create(
         protocol.partnership_id,
         protocol=protocol,
         adopted_on=adopted,
-        first_review_on=protocol_services.add_months(adopted, rules.first_review_months),
+        first_review_on=first,
         cadence_months=protocol.review_months or rules.cadence_months,
         feedback_months=rules.feedback_months,
     )
@@ -141,10 +169,11 @@ def ensure_for_agreement(agreement: Agreement) -> ReviewCycle | None:
             reschedule(earlier)
             return earlier
     rules = schedule.settings_for(agreement.partnership_id)
-    adopted = agreement.start_date or timezone.localdate()
+    adopted = min(agreement.start_date or timezone.localdate(), timezone.localdate())
     first = agreement.review_date
     if first is None or first <= adopted:
         first = protocol_services.add_months(adopted, rules.first_review_months)
+    first = min(first, protocol_services.add_months(adopted, MAX_CADENCE))
     return _create(
         agreement.partnership_id,
         agreement=agreement,
@@ -227,6 +256,10 @@ def update_schedule(
             ]
         elif first_review_on < timezone.localdate():
             errors["first_review_on"] = ["The first review date must be today or in the future."]
+        elif first_review_on > protocol_services.add_months(timezone.localdate(), MAX_CADENCE):
+            errors["first_review_on"] = [
+                f"The first review date must be within {MAX_CADENCE // 12} years from today."
+            ]
         else:
             values["first_review_on"] = first_review_on
     if errors:
@@ -313,7 +346,7 @@ def after_breach(documents: list[Protocol | Agreement], *, detected_on: date) ->
             to=to,
             cause=Cause.BREACH,
             # Only that there was a breach: the breach itself is for those who may see it.
-            reason=f"A personal data breach detected on {detected_on:%d/%m/%Y} concerns it.",
+            reason="A personal data breach concerns it.",
             by=None,
         )
         moved += 1
@@ -452,13 +485,22 @@ def _send_request(request: FeedbackRequest, token: str, template: str) -> None:
 
 
 def remind_when_due(request: FeedbackRequest) -> bool:
-    """Send the next reminder (with a new link, the old one stops) if it is still due: a
-    conditional UPDATE claims it, so two sweeps at once send it once."""
+    """Send the next reminder (with a new link, the old one stops) if it is still due, to the
+    party's contacts as they are now: a conditional UPDATE claims it, so two sweeps at once
+    send it once. A partner no longer a party is not reminded."""
+    if not subjects.is_party(request.round.cycle, request.partner):
+        return False
     count = request.reminders_sent
     token, token_hash = new_token()
+    recipients = subjects.contacts([request.partner_id])[request.partner_id]
     claimed = FeedbackRequest.objects.filter(
         pk=request.pk, reminders_sent=count, answered_at__isnull=True
-    ).update(reminders_sent=count + 1, last_reminded_at=timezone.now(), token_hash=token_hash)
+    ).update(
+        reminders_sent=count + 1,
+        last_reminded_at=timezone.now(),
+        token_hash=token_hash,
+        sent_to=recipients,
+    )
     if not claimed:
         return False
     request.refresh_from_db()
@@ -562,9 +604,10 @@ def give_feedback(
         log_action(
             cycle.partnership,
             "review.feedback_given",
-            f"{name} <{email}> gave {request.partner.organisation}'s feedback on "
-            f"{subjects.title_of(cycle)}{' again' if again else ''}, through the e-mailed "
-            f"link: {changes} section{'' if changes == 1 else 's'} with comments",
+            f"{request.partner.organisation}'s feedback on {subjects.title_of(cycle)} was given"
+            f"{' again' if again else ''} through the link e-mailed to "
+            f"{', '.join(request.sent_to) or 'nobody'}, by “{name} <{email}>” as typed there: "
+            f"{changes} section{'' if changes == 1 else 's'} with comments",
             cycle,
         )
     recompute_request(request)

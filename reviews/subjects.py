@@ -7,13 +7,17 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 from agreements.models import Agreement, AgreementStatus
+from documents.markup import render_markdown
 from protocols.models import Protocol, ProtocolVersion
 from protocols.services import in_force_version
 from signatories.models import AuthorisedSignatory, Organisation, Partner, PartnerStatus
 
 from .models import ReviewCycle
+
+BOUND = (PartnerStatus.ACTIVE, PartnerStatus.WITHDRAWING)
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,11 @@ class SectionText:
     position: int
     title: str
     body: str
+
+    @property
+    def html(self) -> str:
+        """The section as the document shows it: its Markdown, sanitised."""
+        return mark_safe(render_markdown(self.body))  # noqa: S308 (sanitised by nh3)
 
 
 def title_of(cycle: ReviewCycle) -> str:
@@ -82,9 +91,9 @@ def sections(cycle: ReviewCycle, current=None) -> list[SectionText]:
 
 
 def parties(cycle: ReviewCycle) -> list[Partner]:
-    """Who is asked for feedback: a protocol's active partners, an agreement's parties that are
-    still active partners."""
-    active = Partner.objects.filter(status=PartnerStatus.ACTIVE).select_related("organisation")
+    """Who is asked for feedback: a protocol's partners, an agreement's parties, while they are
+    active or still bound through their notice of withdrawal."""
+    active = Partner.objects.filter(status__in=BOUND).select_related("organisation")
     if cycle.protocol_id:
         return list(active.order_by("organisation__name"))
     ids = cycle.agreement.parties.values_list("partner_id", flat=True)
@@ -92,9 +101,7 @@ def parties(cycle: ReviewCycle) -> list[Partner]:
 
 
 def is_party(cycle: ReviewCycle, partner: Partner) -> bool:
-    return partner.status == PartnerStatus.ACTIVE and any(
-        p.pk == partner.pk for p in parties(cycle)
-    )
+    return partner.status in BOUND and any(p.pk == partner.pk for p in parties(cycle))
 
 
 def contacts(partner_ids: list[int]) -> dict[int, list[str]]:

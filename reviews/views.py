@@ -8,6 +8,7 @@ from collections import defaultdict
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -99,7 +100,8 @@ def cycle(request: HttpRequest, cycle_id: int) -> HttpResponse:
     current_round = (
         FeedbackRound.objects.filter(cycle=cycle)
         .select_related("protocol_version", "agreement")
-        .order_by("-review_on", "-pk")
+        # The round open now, else the latest.
+        .order_by(F("closed_at").desc(nulls_first=True), "-opened_at", "-pk")
         .first()
     )
     requests, by_section, sections = [], defaultdict(list), []

@@ -99,8 +99,15 @@ def render_version_html(version: ProtocolVersion) -> str:
 
 
 def add_months(day: date, months: int) -> date:
+    """`months` calendar months after `day` (before, when negative), a month end kept within
+    its month (31 January + 1 month is 28 or 29 February); beyond the calendar's ends, its
+    first or last day."""
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
+    if year > date.max.year:
+        return date.max
+    if year < date.min.year:
+        return date.min
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
