@@ -1,5 +1,6 @@
 """What this app adds to the navigation, the dashboard and the periodic sweep."""
 
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django_scopes import scopes_disabled
 
@@ -60,7 +61,9 @@ flags.register("agreement", _agreements_flagged)
 flags.register("protocol", _protocols_flagged)
 
 # A breach's audit entries are read only by those who may see the breach.
-audit.restrict(BreachReport, access.visible)
+audit.restrict(
+    BreachReport, access.visible, sees_all=lambda membership: access.visible_to(membership) == Q()
+)
 
 
 def _membership_changed(sender, instance: Membership, **kwargs) -> None:

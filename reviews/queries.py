@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from . import schedule
 from .models import (
-    FeedbackRequest,
     FeedbackRound,
     Outcome,
     Review,
@@ -64,24 +63,8 @@ class Row:
 def dashboard_cycles(
     *, kind: str = "", status: str = "", lead: int | None = None, today: date, rules
 ) -> QuerySet[ReviewCycle]:
-    """The cycles the filters choose, due and overdue first, each with its current round's
-    progress and its last outcome annotated (one query)."""
-    current_round = FeedbackRound.objects.filter(
-        cycle=OuterRef("pk"), review_on=OuterRef("next_review_on")
-    ).values("pk")[:1]
-    last_outcome = Review.objects.filter(cycle=OuterRef("pk")).order_by("-held_on", "-pk")
-    asked = (
-        FeedbackRequest.objects.filter(round_id=OuterRef("round_id"))
-        .values("round_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    answered = (
-        FeedbackRequest.objects.filter(round_id=OuterRef("round_id"), answered_at__isnull=False)
-        .values("round_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    """The cycles the filters choose, due and overdue first (one query a page; `rows` adds
+    the page's feedback progress and last outcomes in two more)."""
     cycles = (
         live_cycles()
         .select_related(
@@ -89,11 +72,6 @@ def dashboard_cycles(
             "protocol__lead__organisation",
             "agreement__lead__organisation",
         )
-        .annotate(
-            round_id=Subquery(current_round),
-            last_outcome=Subquery(last_outcome.values("outcome")[:1]),
-        )
-        .annotate(asked=Subquery(asked), answered=Subquery(answered))
         .filter(status_filter(status, today, rules))
         .order_by("next_review_on", "pk")
     )
@@ -106,12 +84,44 @@ def dashboard_cycles(
     return cycles
 
 
+def _progress(cycles: list[ReviewCycle]) -> dict[int, tuple[int, int]]:
+    """{cycle id: (answered, asked)} of each cycle's round for its next review (one query)."""
+    due = {cycle.pk: cycle.next_review_on for cycle in cycles}
+    rounds = (
+        FeedbackRound.objects.filter(cycle_id__in=list(due))
+        .annotate(
+            asked=Count("requests"),
+            answered=Count("requests", filter=Q(requests__answered_at__isnull=False)),
+        )
+        .values_list("cycle_id", "review_on", "answered", "asked")
+    )
+    return {
+        cycle_id: (answered, asked)
+        for cycle_id, review_on, answered, asked in rounds
+        if due[cycle_id] == review_on
+    }
+
+
+def _last_outcomes(cycles: list[ReviewCycle]) -> dict[int, str]:
+    """{cycle id: the outcome of its latest review} (one query)."""
+    latest = Review.objects.filter(cycle=OuterRef("pk")).order_by("-held_on", "-pk")
+    return dict(
+        ReviewCycle.objects.filter(pk__in=[c.pk for c in cycles])
+        .annotate(outcome=Subquery(latest.values("outcome")[:1]))
+        .values_list("pk", "outcome")
+    )
+
+
 def rows(cycles, today: date, rules) -> list[Row]:
+    cycles = list(cycles)
+    progress = _progress(cycles) if cycles else {}
+    last = _last_outcomes(cycles) if cycles else {}
     outcomes = dict(Outcome.choices)
     found = []
     for cycle in cycles:
         document = cycle.protocol if cycle.protocol_id else cycle.agreement
         state = schedule.status(cycle.next_review_on, today, rules)
+        answered, asked = progress.get(cycle.pk, (None, None))
         found.append(
             Row(
                 cycle=cycle,
@@ -122,9 +132,9 @@ def rows(cycles, today: date, rules) -> list[Row]:
                 lead=str(document.lead.organisation),
                 status=state,
                 status_label=schedule.STATUS_LABELS[state],
-                answered=cycle.answered or 0 if cycle.round_id else None,
-                asked=cycle.asked or 0 if cycle.round_id else None,
-                last_outcome=outcomes.get(cycle.last_outcome, ""),
+                answered=answered,
+                asked=asked,
+                last_outcome=outcomes.get(last.get(cycle.pk), ""),
             )
         )
     return found

@@ -55,10 +55,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """Every protocol and agreement in force with its next review, due and overdue first."""
     today = timezone.localdate()
     rules = schedule.settings_for(request.partnership.pk)
-    leads = [
-        (p.pk, p.organisation.name)
-        for p in Partner.objects.select_related("organisation").order_by("organisation__name")
-    ]
+    leads = list(
+        Partner.objects.order_by("organisation__name", "pk").values_list("pk", "organisation__name")
+    )
     form = DashboardFilterForm(
         request.GET or None,
         kinds=queries.KIND_CHOICES,
@@ -74,7 +73,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         rules=rules,
     )
     page = Paginator(cycles, PER_PAGE).get_page(request.GET.get("page"))
-    may_manage = _may_manage(request)
+    may_manage = services.may_manage(request.membership)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -84,6 +83,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "rows": queries.rows(page.object_list, today, rules),
+            # Each row's page: this page's address and the cycle's id.
+            "cycle_base": request.path,
             "rules": rules,
             "query": query.urlencode(),
             "may_manage": may_manage,

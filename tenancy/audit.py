@@ -28,18 +28,28 @@ def describe_actions(labels: dict[str, str]) -> None:
 
 # Records whose entries only some members may read (a breach: its DPOs and the
 # administrators): model -> the records of it a membership may see.
-_RESTRICTED: dict[type[models.Model], Callable[[Membership], models.QuerySet]] = {}
+_RESTRICTED: dict[
+    type[models.Model],
+    tuple[Callable[[Membership], models.QuerySet], Callable[[Membership], bool] | None],
+] = {}
 
 
-def restrict(model: type[models.Model], visible: Callable[[Membership], models.QuerySet]) -> None:
+def restrict(
+    model: type[models.Model],
+    visible: Callable[[Membership], models.QuerySet],
+    sees_all: Callable[[Membership], bool] | None = None,
+) -> None:
     """Entries about a `model` record show in the audit log only to members who may see the
-    record (`visible(membership)`); everyone else reads the log without them."""
-    _RESTRICTED[model] = visible
+    record (`visible(membership)`); everyone else reads the log without them. `sees_all`
+    says when a member may see every such record, so the log needs no subquery for them."""
+    _RESTRICTED[model] = (visible, sees_all)
 
 
 def readable(entries: models.QuerySet, membership: Membership) -> models.QuerySet:
     """The entries of `entries` the member may read (one subquery a restricted model)."""
-    for model, visible in _RESTRICTED.items():
+    for model, (visible, sees_all) in _RESTRICTED.items():
+        if sees_all is not None and sees_all(membership):
+            continue
         kind = ContentType.objects.get_for_model(model)
         allowed = (
             visible(membership)
