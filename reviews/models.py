@@ -204,6 +204,25 @@ class FeedbackRequest(models.Model):
         return f"Feedback of {self.partner} on {self.round}"
 
 
+class EarlierLink(models.Model):
+    """A link a reminder replaced: it still opens the party's feedback until the round
+    closes, so a form half filled in from the first e-mail is not lost."""
+
+    partnership = models.ForeignKey(
+        "tenancy.Partnership", on_delete=models.CASCADE, related_name="+"
+    )
+    request = models.ForeignKey(
+        FeedbackRequest, on_delete=models.CASCADE, related_name="earlier_links"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    replaced_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(partnership="partnership")
+
+    def __str__(self) -> str:
+        return f"An earlier link of {self.request}"
+
+
 class SectionFeedback(models.Model):
     partnership = models.ForeignKey(
         "tenancy.Partnership", on_delete=models.CASCADE, related_name="+"

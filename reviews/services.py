@@ -36,6 +36,7 @@ from .models import (
     MAX_CADENCE,
     MIN_CADENCE,
     Cause,
+    EarlierLink,
     FeedbackRequest,
     FeedbackRound,
     Outcome,
@@ -485,7 +486,8 @@ def _send_request(request: FeedbackRequest, token: str, template: str) -> None:
 
 
 def remind_when_due(request: FeedbackRequest) -> bool:
-    """Send the next reminder (with a new link, the old one stops) if it is still due, to the
+    """Send the next reminder (with a new link; the old one still works while the round is
+    open) if it is still due, to the
     party's contacts as they are now: a conditional UPDATE claims it, so two sweeps at once
     send it once. A partner no longer a party is not reminded."""
     if not subjects.is_party(request.round.cycle, request.partner):
@@ -493,6 +495,7 @@ def remind_when_due(request: FeedbackRequest) -> bool:
     count = request.reminders_sent
     token, token_hash = new_token()
     recipients = subjects.contacts([request.partner_id])[request.partner_id]
+    earlier = request.token_hash
     claimed = FeedbackRequest.objects.filter(
         pk=request.pk, reminders_sent=count, answered_at__isnull=True
     ).update(
@@ -503,6 +506,9 @@ def remind_when_due(request: FeedbackRequest) -> bool:
     )
     if not claimed:
         return False
+    EarlierLink.objects.create(
+        partnership_id=request.partnership_id, request=request, token_hash=earlier
+    )
     request.refresh_from_db()
     _send_request(request, token, "review_feedback_reminder")
     return True
@@ -511,6 +517,9 @@ def remind_when_due(request: FeedbackRequest) -> bool:
 def request_for_token(token: str) -> FeedbackRequest | None:
     if not token or len(token) > TOKEN_MAX_LENGTH:
         return None
+    hashed = hash_token(token)
+    # The link of the latest e-mail, or one a reminder replaced (`feedback_refusal` turns it
+    # away once the round has closed, as it does the latest).
     return (
         FeedbackRequest.objects.select_related(
             "round__cycle__partnership",
@@ -520,7 +529,7 @@ def request_for_token(token: str) -> FeedbackRequest | None:
             "round__agreement",
             "partner__organisation",
         )
-        .filter(token_hash=hash_token(token))
+        .filter(Q(token_hash=hashed) | Q(earlier_links__token_hash=hashed))
         .first()
     )
 
@@ -612,6 +621,30 @@ def give_feedback(
         )
     recompute_request(request)
     return request
+
+
+def feedback_summary(cycle: ReviewCycle) -> str:
+    """The feedback gathered for the cycle's next review, as the record of the review starts
+    from it: who answered, then each comment by section."""
+    feedback_round = FeedbackRound.objects.filter(
+        cycle=cycle, review_on=cycle.next_review_on
+    ).first()
+    if feedback_round is None:
+        return ""
+    requests = list(feedback_round.requests.select_related("partner__organisation"))
+    answered = [r for r in requests if r.answered_at is not None]
+    lines = [f"{len(answered)} of {len(requests)} parties answered."]
+    answers = SectionFeedback.objects.filter(
+        request__round=feedback_round, no_changes=False
+    ).select_related("request__partner__organisation")
+    for answer in answers.order_by("position", "request__partner__organisation__name"):
+        line = f"{answer.title}: {answer.request.partner.organisation}: {answer.comments}".strip()
+        if answer.amendment:
+            line += f" Proposed: {answer.amendment}"
+        lines.append(line)
+    if len(lines) == 1 and answered:
+        lines.append("Every answer was “no changes”.")
+    return "\n".join(lines)
 
 
 # --- The review and its outcome -------------------------------------------------------------

@@ -219,7 +219,11 @@ def record(request: HttpRequest, cycle_id: int) -> HttpResponse:
     cycle = _cycle(cycle_id)
     if (ended := _refuse_ended(request, cycle)) is not None:
         return ended
-    form = ReviewForm(posted(request), outcomes=services.allowed_outcomes(cycle))
+    form = ReviewForm(
+        posted(request),
+        outcomes=services.allowed_outcomes(cycle),
+        initial={"feedback_considered": services.feedback_summary(cycle)},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             review = services.record_review(cycle, **form.cleaned_data, by=request.user)

@@ -222,7 +222,33 @@ def test_each_reminder_goes_once_with_two_sweeps_at_once(alpha, protocol_cycle):
     assert sorted(m.to[0] for m in reminders) == ["dpo@essex.example", "ig@police.example"]
     with scope(partnership=alpha):
         assert {r.reminders_sent for r in FeedbackRequest.objects.all()} == {1}
-    # The reminder's link replaces the first one.
+    # Both links open the party's feedback while the round is open: a form half filled in
+    # from the first e-mail is not lost.
     first, second = feedback_links("ig@police.example")
-    assert Client().get(first).status_code == 404
+    assert first != second
+    assert Client().get(first).status_code == 200
     assert Client().get(second).status_code == 200
+
+
+def test_the_record_of_the_review_starts_from_the_feedback_gathered(
+    alpha, protocol_cycle, client, steering
+):
+    _, cycle = protocol_cycle
+    open_by_clock()
+    answer_everything(
+        client,
+        feedback_links("ig@police.example")[0],
+        choice_1="comments",
+        comments_1="Add the Data (Use and Access) Act 2025.",
+        amendment_1="Cite it in section 1.",
+    )
+    client.force_login(steering)
+    page = client.get(
+        reverse("reviews:record", kwargs={"partnership_slug": "alpha", "cycle_id": cycle.pk})
+    )
+    considered = page.context["form"]["feedback_considered"].value()
+    assert considered.startswith("1 of 2 parties answered.\n")
+    assert (
+        "Essex Police: Add the Data (Use and Access) Act 2025. Proposed: Cite it in section 1."
+        in (considered)
+    )

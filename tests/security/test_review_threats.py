@@ -1,4 +1,5 @@
-"""Threats to reviews and their answers: a guessed or superseded feedback link opens nothing;
+"""Threats to reviews and their answers: a guessed feedback link opens nothing, and a replaced
+one nothing once the round has closed;
 a feedback form cannot be posted from another site; a party that has left cannot answer; a
 viewer cannot record a review, change the schedule or ask for feedback; another partnership's
 members see no review at all; a breach's details never reach the review's reason."""
@@ -16,7 +17,7 @@ from django_scopes import scope
 
 from accord.kernel.models import OutboxMessage
 from reviews import services
-from reviews.models import FeedbackRequest, Review
+from reviews.models import FeedbackRequest, FeedbackRound, Review
 from tenancy.roles import Role
 
 from ..factories import OrganisationFactory, make_member, make_partner
@@ -60,12 +61,18 @@ def test_a_feedback_form_cannot_be_posted_from_another_site(round_open):
         assert not FeedbackRequest.objects.filter(answered_at__isnull=False).exists()
 
 
-def test_a_superseded_link_stops_working_after_a_reminder(client, alpha, round_open):
+def test_a_replaced_link_takes_no_feedback_once_the_round_has_closed(client, alpha, round_open):
     first = link()
     with scope(partnership=alpha):
         request = FeedbackRequest.objects.get(partner__organisation__name="Essex County Council")
         services.remind_when_due(request)
-    assert client.get(first).status_code == 404
+        assert client.get(first).status_code == 200  # still the party's, while it is open
+        FeedbackRound.objects.filter(cycle=round_open).update(closed_at=timezone.now())
+    response = client.post(first, {"name": "Mallory", "email": "m@evil.example"})
+    assert response.status_code == 410
+    assert "This feedback round has closed" in response.content.decode()
+    with scope(partnership=alpha):
+        assert not FeedbackRequest.objects.filter(answered_at__isnull=False).exists()
 
 
 @pytest.mark.parametrize("name", ["record", "schedule", "bring_forward", "open_feedback"])
