@@ -9,14 +9,18 @@ from datetime import date
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from signatories.models import Partner
+
 from . import schedule
 from .models import (
+    Confirmation,
     FeedbackRound,
     Outcome,
     Review,
     ReviewCycle,
     ReviewSettings,
 )
+from .subjects import BOUND
 
 KIND_CHOICES = [
     ("", "Protocols and agreements"),
@@ -138,3 +142,27 @@ def rows(cycles, today: date, rules) -> list[Row]:
             )
         )
     return found
+
+
+@dataclass(frozen=True)
+class ConfirmationTotals:
+    year: int
+    protocols: int
+    received: int
+    missing: int
+
+
+def confirmation_totals(today: date) -> ConfirmationTotals:
+    """This year's monitoring confirmations over the protocols in force (those with a review
+    cycle running), in three counts whatever their number: received from active partners,
+    and missing (every active partner confirms every protocol)."""
+    protocols = live_cycles().filter(protocol__isnull=False).values("protocol_id")
+    active = Partner.objects.filter(status__in=BOUND[:1]).count()
+    received = Confirmation.objects.filter(
+        year=today.year,
+        confirmed_at__isnull=False,
+        partner__status__in=BOUND[:1],
+        protocol_id__in=protocols,
+    ).count()
+    count = protocols.count()
+    return ConfirmationTotals(today.year, count, received, max(count * active - received, 0))

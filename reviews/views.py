@@ -20,7 +20,7 @@ from tenancy.lifecycle import membership_of
 from tenancy.permissions import requires
 from tenancy.roles import Perm
 
-from . import monitoring, queries, schedule, services, subjects
+from . import queries, schedule, services, subjects
 from .forms import (
     BringForwardForm,
     DashboardFilterForm,
@@ -88,7 +88,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "rules": rules,
             "query": query.urlencode(),
             "may_manage": may_manage,
-            "confirmations": monitoring.confirmation_status() if may_manage else None,
+            "confirmations": queries.confirmation_totals(today) if may_manage else None,
         },
     )
 

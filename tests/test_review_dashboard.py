@@ -138,5 +138,6 @@ def test_monitoring_confirmations_received_and_missing_are_summed_up(client, ste
     client.force_login(steering)
     text = page_text(dashboard(client))
     year = timezone.localdate().year
-    assert f"Monitoring confirmations for {year}: 0 received, 4 missing." in text
-    assert "Soon ISP: 0 received, 1 missing" in text
+    assert (
+        f"Monitoring confirmations for {year}: 0 received, 4 missing, over 4 protocols in force."
+    ) in text
