@@ -198,15 +198,17 @@ class FeedbackIdentityForm(forms.Form):
 class DashboardFilterForm(forms.Form):
     kind = forms.ChoiceField(label="Show", required=False, widget=Select)
     status = forms.ChoiceField(label="Status", required=False, widget=Select)
-    lead = forms.TypedChoiceField(
-        label="Lead organisation", required=False, coerce=int, empty_value=None, widget=Select
+    lead = CharField(
+        label="Lead organisation",
+        help_text="Part of its name, such as “Essex”.",
+        required=False,
+        max_length=200,
     )
 
-    def __init__(self, *args, kinds, statuses, leads, **kwargs) -> None:
+    def __init__(self, *args, kinds, statuses, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = kinds
         self.fields["status"].choices = statuses
-        self.fields["lead"].choices = [("", "Any lead organisation"), *leads]
 
 
 ANSWER_CHOICES = [

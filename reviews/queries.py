@@ -65,7 +65,7 @@ class Row:
 
 
 def dashboard_cycles(
-    *, kind: str = "", status: str = "", lead: int | None = None, today: date, rules
+    *, kind: str = "", status: str = "", lead: str = "", today: date, rules
 ) -> QuerySet[ReviewCycle]:
     """The cycles the filters choose, due and overdue first (one query a page; `rows` adds
     the page's feedback progress and last outcomes in two more)."""
@@ -84,7 +84,10 @@ def dashboard_cycles(
     elif kind == "agreement":
         cycles = cycles.filter(agreement__isnull=False)
     if lead:
-        cycles = cycles.filter(Q(protocol__lead_id=lead) | Q(agreement__lead_id=lead))
+        cycles = cycles.filter(
+            Q(protocol__lead__organisation__name__icontains=lead)
+            | Q(agreement__lead__organisation__name__icontains=lead)
+        )
     return cycles
 
 

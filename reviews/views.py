@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accord.kernel.forms import add_form_errors, posted, report_refusal
-from signatories.models import Partner
 from tenancy.lifecycle import membership_of
 from tenancy.permissions import requires
 from tenancy.roles import Perm
@@ -55,20 +54,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """Every protocol and agreement in force with its next review, due and overdue first."""
     today = timezone.localdate()
     rules = schedule.settings_for(request.partnership.pk)
-    leads = list(
-        Partner.objects.order_by("organisation__name", "pk").values_list("pk", "organisation__name")
-    )
     form = DashboardFilterForm(
         request.GET or None,
         kinds=queries.KIND_CHOICES,
         statuses=queries.STATUS_CHOICES,
-        leads=leads,
     )
     chosen = form.cleaned_data if form.is_valid() else {}
     cycles = queries.dashboard_cycles(
         kind=chosen.get("kind", ""),
         status=chosen.get("status", ""),
-        lead=chosen.get("lead"),
+        lead=(chosen.get("lead") or "").strip(),
         today=today,
         rules=rules,
     )

@@ -87,6 +87,9 @@ def test_filters_choose_by_status_and_kind(client, steering, four, alpha, county
     assert "Overdue ISP" in text and "Lapsed ISP" not in text and "Soon ISP" not in text
     text = table(dashboard(client, kind="agreement"))
     assert "Hospital discharge" in text and "Later ISP" not in text
+    text = table(dashboard(client, lead="county"))
+    assert "Hospital discharge" in text and "Later ISP" in text
+    assert "No protocol or agreement in force matches." in table(dashboard(client, lead="Kent"))
     # A choice that is not offered says so, and shows everything else as it was.
     response = dashboard(client, status="everything")
     assert response.status_code == 200
