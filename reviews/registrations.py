@@ -11,7 +11,7 @@ from django_scopes import scopes_disabled
 
 from accord.kernel import sweeps
 from agreements.models import Agreement, AgreementStatus
-from protocols.models import Protocol
+from protocols.models import Protocol, ProtocolVersion, VersionStatus
 from tenancy import dashboard, navigation
 from tenancy.roles import Perm
 
@@ -45,12 +45,21 @@ def _protocol_saved(sender, instance: Protocol, **kwargs) -> None:
         _follow(services.ensure_for_protocol, instance)
 
 
+def _version_saved(sender, instance: ProtocolVersion, **kwargs) -> None:
+    """A version signed puts its protocol in force (its date in force is saved just before)."""
+    if not kwargs.get("raw") and instance.status == VersionStatus.SIGNED:
+        _follow(
+            lambda v: services.ensure_for_protocol(Protocol.objects.get(pk=v.protocol_id)), instance
+        )
+
+
 def _agreement_saved(sender, instance: Agreement, **kwargs) -> None:
     if not kwargs.get("raw"):
         _follow(services.ensure_for_agreement, instance)
 
 
 post_save.connect(_protocol_saved, sender=Protocol, dispatch_uid="review_cycle_of_protocol")
+post_save.connect(_version_saved, sender=ProtocolVersion, dispatch_uid="review_cycle_of_version")
 post_save.connect(_agreement_saved, sender=Agreement, dispatch_uid="review_cycle_of_agreement")
 
 
