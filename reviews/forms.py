@@ -39,6 +39,16 @@ def months_field(label: str, low: int, high: int, what: str, **kwargs) -> Intege
     )
 
 
+def feedback_months_field() -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label="Ask the parties for feedback",
+        choices=FEEDBACK_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how early the parties are asked for feedback."},
+    )
+
+
 class ScheduleForm(forms.Form):
     cadence_months = months_field(
         "Review every (months)",
@@ -47,13 +57,7 @@ class ScheduleForm(forms.Form):
         "how often it is reviewed",
         help_text="12 for a yearly review, 36 for every three years.",
     )
-    feedback_months = forms.TypedChoiceField(
-        label="Ask the parties for feedback",
-        choices=FEEDBACK_CHOICES,
-        coerce=int,
-        widget=forms.RadioSelect,
-        error_messages={"required": "Choose how early the parties are asked for feedback."},
-    )
+    feedback_months = feedback_months_field()
     first_review_on = date_field(
         "First review date",
         help_text="Only before the first review is held. For example, 31/03/2027",
@@ -146,13 +150,7 @@ class ReviewSettingsForm(forms.ModelForm):
         "when the first review falls",
         help_text="6 in the Leeds protocol; 12 for a yearly cycle.",
     )
-    feedback_months = forms.TypedChoiceField(
-        label="Ask the parties for feedback",
-        choices=FEEDBACK_CHOICES,
-        coerce=int,
-        widget=forms.RadioSelect,
-        error_messages={"required": "Choose how early the parties are asked for feedback."},
-    )
+    feedback_months = feedback_months_field()
     due_soon_months = months_field(
         "Tell the lead organisation ahead of the review (months)",
         1,

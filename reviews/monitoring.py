@@ -29,13 +29,13 @@ from accord.kernel.mail import send_templated_email_each
 from protocols.models import Protocol, ProtocolVersion, VersionStatus
 from protocols.services import add_months, in_force_version
 from signatories.models import Partner, PartnerStatus
+from signatories.services import partner_addresses
 from signatories.tokens import TOKEN_MAX_LENGTH, hash_token, new_token
 from tenancy.audit import log_action
 from tenancy.lifecycle import require
 from tenancy.models import Membership, Partnership
 from tenancy.roles import Perm
 
-from . import subjects
 from .models import Complaint, Confirmation
 
 # The clock that asks every partner once a year, on the protocol's adoption anniversary.
@@ -120,7 +120,7 @@ def request_confirmations(protocol: Protocol, year: int, *, by=None) -> Asked:
             partner_id__in=[p.pk for p in partners],
         )
     }
-    addresses = subjects.contacts([p.pk for p in partners])
+    addresses = partner_addresses([p.pk for p in partners])
     version = in_force_version(protocol)
     now = timezone.now()
     first = again = recent = 0

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,9 +24,10 @@ from protocols import services as protocol_services
 from protocols.models import Protocol
 from signatories.affiliations import acts_for
 from signatories.models import Partner
+from signatories.services import partner_addresses
 from signatories.tokens import TOKEN_MAX_LENGTH, hash_token, new_token
 from tenancy.audit import diff, log_action, snapshot
-from tenancy.lifecycle import membership_of, require
+from tenancy.lifecycle import require
 from tenancy.models import Membership
 from tenancy.roles import Perm
 
@@ -458,7 +459,7 @@ def open_feedback_now(cycle: ReviewCycle, *, by) -> FeedbackRound:
 def ask_party(feedback_round: FeedbackRound, partner: Partner) -> FeedbackRequest:
     """One party's request, with a fresh link e-mailed to its contacts."""
     token, token_hash = new_token()
-    recipients = subjects.contacts([partner.pk])[partner.pk]
+    recipients = partner_addresses([partner.pk])[partner.pk]
     request = FeedbackRequest.objects.create(
         partnership_id=feedback_round.partnership_id,
         round=feedback_round,
@@ -494,7 +495,7 @@ def remind_when_due(request: FeedbackRequest) -> bool:
         return False
     count = request.reminders_sent
     token, token_hash = new_token()
-    recipients = subjects.contacts([request.partner_id])[request.partner_id]
+    recipients = partner_addresses([request.partner_id])[request.partner_id]
     earlier = request.token_hash
     claimed = FeedbackRequest.objects.filter(
         pk=request.pk, reminders_sent=count, answered_at__isnull=True
@@ -771,22 +772,8 @@ def _carry_out(cycle: ReviewCycle, current, review: Review, by) -> str:
 def _outcome_recipients(cycle: ReviewCycle) -> list[str]:
     """The parties' contacts and the lead: every party hears what the review decided."""
     ids = [p.pk for p in subjects.parties(cycle)]
-    found = {e for emails in subjects.contacts(ids).values() for e in emails}
+    found = {e for emails in partner_addresses(ids).values() for e in emails}
     return sorted(found | set(lead_emails(cycle)))
-
-
-def feedback_progress(rounds: list[FeedbackRound]) -> dict[int, tuple[int, int]]:
-    """{round id: (answered, asked)} in one query."""
-    rows = (
-        FeedbackRequest.objects.filter(round__in=rounds)
-        .values("round_id")
-        .annotate(asked=Count("pk"), answered=Count("pk", filter=Q(answered_at__isnull=False)))
-    )
-    return {r["round_id"]: (r["answered"], r["asked"]) for r in rows}
-
-
-def membership_may_manage(user, partnership_id: int) -> bool:
-    return may_manage(membership_of(user, partnership_id))
 
 
 SETTINGS_FIELDS = [

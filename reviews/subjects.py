@@ -13,7 +13,7 @@ from agreements.models import Agreement, AgreementStatus
 from documents.markup import render_markdown
 from protocols.models import Protocol, ProtocolVersion
 from protocols.services import in_force_version
-from signatories.models import AuthorisedSignatory, Organisation, Partner, PartnerStatus
+from signatories.models import Partner, PartnerStatus
 
 from .models import ReviewCycle
 
@@ -102,24 +102,6 @@ def parties(cycle: ReviewCycle) -> list[Partner]:
 
 def is_party(cycle: ReviewCycle, partner: Partner) -> bool:
     return partner.status in BOUND and any(p.pk == partner.pk for p in parties(cycle))
-
-
-def contacts(partner_ids: list[int]) -> dict[int, list[str]]:
-    """Each partner's contacts for reviews: its confirmed authorised signatories and its
-    organisation's confirmed data protection address (one query each)."""
-    found: dict[int, set[str]] = {pk: set() for pk in partner_ids}
-    for pk, email in AuthorisedSignatory.objects.filter(
-        partner_id__in=partner_ids, is_active=True, confirmed_at__isnull=False
-    ).values_list("partner_id", "email"):
-        found[pk].add(email.strip().lower())
-    for pk, email in (
-        Organisation.objects.filter(partners__pk__in=partner_ids)
-        .exclude(data_protection_email="")
-        .filter(data_protection_email_confirmed_at__isnull=False)
-        .values_list("partners__pk", "data_protection_email")
-    ):
-        found[pk].add(email.strip().lower())
-    return {pk: sorted(e for e in emails if e) for pk, emails in found.items()}
 
 
 def cycle_of(document: Protocol | Agreement) -> ReviewCycle | None:

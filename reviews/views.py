@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accord.kernel.forms import add_form_errors, posted, report_refusal
-from tenancy.lifecycle import membership_of
 from tenancy.permissions import requires
 from tenancy.roles import Perm
 
@@ -43,10 +42,6 @@ def _cycle(cycle_id: int) -> ReviewCycle:
     if found is None:
         raise Http404("No such review")
     return found
-
-
-def _may_manage(request: HttpRequest) -> bool:
-    return services.may_manage(membership_of(request.user, request.partnership.pk))
 
 
 @requires(Perm.VIEW)
@@ -133,7 +128,7 @@ def cycle(request: HttpRequest, cycle_id: int) -> HttpResponse:
             "answered": sum(r.answered_at is not None for r in requests),
             "sections": sections,
             "reviews": reviews,
-            "may_manage": _may_manage(request) and cycle.ended_at is None,
+            "may_manage": services.may_manage(request.membership) and cycle.ended_at is None,
         },
     )
 

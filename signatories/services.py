@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -289,6 +289,26 @@ def change_partner_status(
 def allowed_statuses(partner: Partner) -> list[str]:
     """The statuses the partner may move to next, as the declaration has them."""
     return sorted(t.target for t in PARTNERS.transitions if partner.status in t.source)
+
+
+def partner_addresses(partner_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Where to write to each partner: its active authorised signatories whose address is
+    confirmed, and its organisation's confirmed data protection address (two queries),
+    lower-cased and sorted."""
+    partner_ids = list(partner_ids)
+    found: dict[int, set[str]] = {pk: set() for pk in partner_ids}
+    for pk, email in AuthorisedSignatory.objects.filter(
+        partner_id__in=partner_ids, is_active=True, confirmed_at__isnull=False
+    ).values_list("partner_id", "email"):
+        found[pk].add(email.strip().lower())
+    for pk, email in (
+        Partner.objects.filter(pk__in=partner_ids)
+        .exclude(organisation__data_protection_email="")
+        .filter(organisation__data_protection_email_confirmed_at__isnull=False)
+        .values_list("pk", "organisation__data_protection_email")
+    ):
+        found[pk].add(email.strip().lower())
+    return {pk: sorted(e for e in emails if e) for pk, emails in found.items()}
 
 
 def withdrawal_recipients(partner: Partner) -> list[str]:
