@@ -678,6 +678,11 @@ def record_review(
         errors["held_on"] = ["The meeting date cannot be in the future."]
     elif held_on < cycle.adopted_on:
         errors["held_on"] = ["The meeting date cannot be before the document came into force."]
+    elif cycle.last_reviewed_on is not None and held_on <= cycle.last_reviewed_on:
+        errors["held_on"] = [
+            f"A review held on {cycle.last_reviewed_on:%d/%m/%Y} is already recorded: enter a "
+            "later meeting."
+        ]
     if not attendees:
         errors["attendees"] = ["Enter who attended the review."]
     if outcome not in allowed_outcomes(cycle):

@@ -6,6 +6,7 @@ organisation hears three months ahead, on the day and weekly while overdue, each
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -29,6 +30,7 @@ from tenancy.roles import Role
 
 from .breach_factories import make_breach
 from .factories import OrganisationFactory, make_member, make_partner, make_signatory
+from .faults.test_two_sweeps_at_once import at_once
 from .pages import field_error, page_text
 from .review_factories import agreement_in_force, protocol_in_force, refreshed_cycle
 
@@ -255,3 +257,27 @@ def test_the_lead_hears_ahead_on_the_day_and_weekly_while_overdue_each_once(
     with scope(partnership=alpha):
         upcoming = Clock.objects.get(kind=LEAD_NOTICE, done_at__isnull=True)
     assert upcoming.due_at == clocks.start_of_day(today - timedelta(days=15) + timedelta(weeks=3))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_recording_the_same_review_at_once_record_it_once(alpha, county, police):
+    _, cycle = protocol_in_force(alpha, lead=county, adopted_on=date(2025, 6, 30))
+    first = make_member(alpha, Role.STEERING_GROUP, organisation=county.organisation).user
+    second = make_member(alpha, Role.STEERING_GROUP, organisation=police.organisation).user
+    people = iter([first, second])
+    lock = threading.Lock()
+
+    def attempt() -> int:
+        with lock:
+            by = next(people)
+        try:
+            record(cycle, by)
+        except ValidationError as refused:
+            assert refused.message_dict["held_on"][0].startswith("A review held on")
+            return 0
+        return 1
+
+    assert sorted(at_once(attempt)) == [0, 1]
+    with scope(partnership=alpha):
+        assert Review.objects.count() == 1
+        assert RevisionNote.objects.count() == 1

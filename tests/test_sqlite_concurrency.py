@@ -219,3 +219,44 @@ def test_two_people_saving_a_section_at_once_one_saves_the_other_is_told(
         kept = form_values(stale)
         assert kept["body"] == list(texts - {section.body})
         assert kept["version"] == [str(section.version)]
+
+
+# --- Two steering group members recording the same review -------------------------------------
+
+
+def test_two_people_recording_the_same_review_at_once_one_records_it_the_other_is_told(alpha):
+    from datetime import date
+
+    from django.utils import timezone
+
+    from reviews.models import Review
+
+    from .review_factories import protocol_in_force
+
+    county = make_partner(alpha, OrganisationFactory(name="Essex County Council"))
+    _, cycle = protocol_in_force(alpha, lead=county, adopted_on=date(2025, 6, 30))
+    people = [make_member(alpha, Role.STEERING_GROUP).user for _ in range(2)]
+    url = reverse("reviews:record", kwargs={"partnership_slug": "alpha", "cycle_id": cycle.pk})
+    values = {
+        "held_on": timezone.localdate().strftime("%d/%m/%Y"),
+        "attendees": "The steering group",
+        "outcome": "no_change",
+        "decision": "Still serves the partnership.",
+    }
+
+    def record_as(person):
+        def job(together):
+            client = Client()
+            client.force_login(person)
+            together()
+            return client.post(url, values)
+
+        return job
+
+    results = all_at_once([record_as(person) for person in people])
+
+    assert statuses(results) == [200, 302], statuses(results)
+    (second,) = [r for r in results if r.status_code == 200]
+    assert "is already recorded: enter a later meeting" in page_text(second)
+    with scope(partnership=alpha):
+        assert Review.objects.count() == 1
