@@ -27,6 +27,7 @@ from kombu.utils.collections import eqhash
 from accord.celery import app as celery_app
 from accord.kernel import outbox
 from accord.kernel.models import OutboxMessage
+from reviews.models import FeedbackRequest
 from tenancy.models import Invitation
 from tenancy.roles import Role
 
@@ -39,6 +40,7 @@ from .factories import (
     make_partner,
 )
 from .faults.servers import RedisServer, free_port, silent_port
+from .review_factories import protocol_in_force
 
 pytestmark = [
     pytest.mark.django_db,
@@ -205,6 +207,34 @@ def test_an_invitation_is_saved_and_its_email_kept_while_redis_is_down(
     # The sweep's backstop delivers the message stored while Redis was down.
     outbox.deliver_due()
     assert ["while.down@example.gov.uk"] in [message.to for message in mail.outbox]
+
+
+def test_parties_are_asked_for_feedback_and_their_emails_kept_while_redis_is_down(
+    client, alpha, on_redis, django_capture_on_commit_callbacks
+):
+    county = make_partner(
+        alpha, OrganisationFactory(name="Essex County Council", data_protection_email="c@c.example")
+    )
+    _, cycle = protocol_in_force(alpha, lead=county)
+    steering = make_member(alpha, Role.STEERING_GROUP, organisation=county.organisation).user
+    client.force_login(steering)
+    on_redis.stop()
+
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/p/alpha/reviews/{cycle.pk}/feedback/")
+
+    assert response.status_code == 302
+    assert time.monotonic() - started < FAIL_FAST_SECONDS
+    with scope(partnership=alpha):
+        assert FeedbackRequest.objects.filter(partner=county).exists()
+    kept = OutboxMessage.objects.get(to=["c@c.example"], template="review_feedback_request")
+    assert kept.status == OutboxMessage.Status.QUEUED
+    assert client.get(f"/p/alpha/reviews/{cycle.pk}/").status_code == 200
+
+    on_redis.start()
+    outbox.deliver_due()
+    assert ["c@c.example"] in [message.to for message in mail.outbox]
 
 
 @pytest.mark.parametrize("broker", ["stopped", "silent"])

@@ -11,14 +11,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scope
 
 from agreements.models import Agreement
+from reviews.models import Review
 from signatories.models import RequestStatus, Signature, SignatureRequest
 from tenancy.roles import Role
 
@@ -26,6 +29,7 @@ from . import test_agreements as base
 from .factories import OrganisationFactory, make_document, make_member, make_partner
 from .factories import make_signature_request as _make_signature_request
 from .pages import page_text
+from .review_factories import protocol_in_force
 from .test_agreements import form_values, section_of, section_url
 
 pytestmark = [
@@ -225,14 +229,6 @@ def test_two_people_saving_a_section_at_once_one_saves_the_other_is_told(
 
 
 def test_two_people_recording_the_same_review_at_once_one_records_it_the_other_is_told(alpha):
-    from datetime import date
-
-    from django.utils import timezone
-
-    from reviews.models import Review
-
-    from .review_factories import protocol_in_force
-
     county = make_partner(alpha, OrganisationFactory(name="Essex County Council"))
     _, cycle = protocol_in_force(alpha, lead=county, adopted_on=date(2025, 6, 30))
     people = [make_member(alpha, Role.STEERING_GROUP).user for _ in range(2)]
